@@ -1,0 +1,243 @@
+"""The scikit-learn contract for Keras nets, and the loop that trains them.
+
+Why a loop of our own rather than ``model.fit``: on this class of machine a
+small net spends ~90 ms per epoch in ``fit``'s per-epoch machinery while the
+arithmetic takes a few milliseconds (see shared/notes/keras-cpu-cost.md). The
+loop below runs a chunk of epochs inside one ``tf.function`` (shuffling and
+batching included), and returns to Python only between chunks to check early
+stopping. The validation split used for early stopping is carved out of the
+training data passed to ``fit`` -- the caller's test fold is never seen.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
+EPOCHS_PER_CHUNK = 5
+
+
+def _keras():
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    return keras
+
+
+class KerasEstimator(BaseEstimator):
+    """Base for dlrun's nets. Subclasses implement ``_build_body(inputs)``.
+
+    Parameters are plain values so ``clone``/``get_params``/tuning work.
+    ``n_classes`` fixes the output width for classification so every fold has
+    the same output columns even when a class is absent from its training part.
+    """
+
+    _task = "regression"
+
+    def __init__(
+        self,
+        *,
+        n_classes: int = 0,
+        learning_rate: float = 3e-3,
+        epochs: int = 300,
+        batch_size: int = 64,
+        patience: int = 20,
+        validation_fraction: float = 0.15,
+        l2: float = 1e-4,
+        seed: int = 1,
+    ):
+        self.n_classes = n_classes
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.l2 = l2
+        self.seed = seed
+
+    # -- to be provided by each net ---------------------------------------------
+    def _build_body(self, inputs, keras):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _prepare_x(self, X) -> np.ndarray:
+        return np.asarray(X, dtype=np.float32)
+
+    # -- model -------------------------------------------------------------------
+    def _output_width(self) -> int:
+        return max(int(self.n_classes), 2) if self._task == "classification" else 1
+
+    def _build_model(self, input_shape):
+        keras = _keras()
+        inputs = keras.Input(shape=input_shape)
+        body = self._build_body(inputs, keras)
+        outputs = keras.layers.Dense(self._output_width(), name="output")(body)
+        return keras.Model(inputs, outputs)
+
+    def _regularizer(self, keras):
+        return keras.regularizers.L2(self.l2) if self.l2 else None
+
+    # -- training ----------------------------------------------------------------
+    def _split_validation(self, X, y):
+        n = len(X)
+        n_val = int(round(n * self.validation_fraction))
+        if self.validation_fraction <= 0 or n_val < 2 or n - n_val < 2:
+            return X, y, None, None
+        from sklearn.model_selection import train_test_split
+
+        stratify = None
+        if self._task == "classification":
+            _, counts = np.unique(y, return_counts=True)
+            if counts.min() >= 2 and n_val >= len(counts):
+                stratify = y
+        x_tr, x_val, y_tr, y_val = train_test_split(
+            X, y, test_size=n_val, random_state=self.seed, stratify=stratify
+        )
+        return x_tr, y_tr, x_val, y_val
+
+    def fit(self, X, y):
+        keras = _keras()
+        import tensorflow as tf
+
+        X = self._prepare_x(X)
+        y = np.asarray(y)
+        if self._task == "classification":
+            self.classes_ = np.arange(self._output_width())
+            y_fit = y.astype(np.int32)
+        else:
+            self.y_mean_ = float(np.mean(y))
+            self.y_scale_ = float(np.std(y)) or 1.0
+            y_fit = ((y - self.y_mean_) / self.y_scale_).astype(np.float32).reshape(-1, 1)
+
+        keras.utils.set_random_seed(self.seed)
+        x_tr, y_tr, x_val, y_val = self._split_validation(X, y_fit)
+        model = self._build_model(X.shape[1:])
+        optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
+        optimizer.build(model.trainable_variables)
+        if self._task == "classification":
+            loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        else:
+            loss_fn = keras.losses.MeanSquaredError()
+
+        n = len(x_tr)
+        batch = int(min(self.batch_size, n))
+        steps = int(np.ceil(n / batch))
+        x_tr_t, y_tr_t = tf.constant(x_tr), tf.constant(y_tr)
+        has_val = x_val is not None
+        x_val_t = tf.constant(x_val if has_val else x_tr)
+        y_val_t = tf.constant(y_val if has_val else y_tr)
+        variables = model.trainable_variables
+
+        @tf.function(reduce_retracing=True)
+        def run_epochs(n_epochs):
+            def one_epoch(epoch, _):
+                order = tf.random.shuffle(tf.range(n))
+                for step in tf.range(steps):
+                    idx = order[step * batch : tf.minimum((step + 1) * batch, n)]
+                    xb, yb = tf.gather(x_tr_t, idx), tf.gather(y_tr_t, idx)
+                    with tf.GradientTape() as tape:
+                        pred = model(xb, training=True)
+                        loss = loss_fn(yb, pred)
+                        if model.losses:
+                            loss = loss + tf.add_n(model.losses)
+                    grads = tape.gradient(loss, variables)
+                    optimizer.apply_gradients(zip(grads, variables, strict=False))
+                return epoch + 1, loss_fn(y_val_t, model(x_val_t, training=False))
+
+            _, val_loss = tf.while_loop(
+                lambda e, _: e < n_epochs, one_epoch, (tf.constant(0), tf.constant(0.0))
+            )
+            return val_loss
+
+        best, best_weights, waited, done = np.inf, None, 0, 0
+        history = []
+        while done < self.epochs:
+            chunk = min(EPOCHS_PER_CHUNK, self.epochs - done)
+            val_loss = float(run_epochs(tf.constant(chunk)))
+            done += chunk
+            history.append((done, val_loss))
+            if not np.isfinite(val_loss):
+                break
+            if val_loss < best - 1e-6:
+                best, best_weights, waited = val_loss, model.get_weights(), 0
+            else:
+                waited += chunk
+                if waited >= self.patience:
+                    break
+        if best_weights is not None:
+            model.set_weights(best_weights)
+        self.model_ = model
+        self.history_ = history
+        self.epochs_trained_ = done
+        self.n_features_in_ = X.shape[1] if X.ndim == 2 else int(np.prod(X.shape[1:]))
+        return self
+
+    def _raw_predict(self, X) -> np.ndarray:
+        X = self._prepare_x(X)
+        out = self.model_.predict_on_batch(X) if len(X) <= 4096 else self.model_.predict(X, batch_size=4096, verbose=0)
+        return np.asarray(out)
+
+    # -- persistence: the net travels in Keras's native format -------------------
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        model = state.pop("model_", None)
+        if model is not None:
+            state["_keras_bytes"] = keras_to_bytes(model)
+        return state
+
+    def __setstate__(self, state):
+        data = state.pop("_keras_bytes", None)
+        self.__dict__.update(state)
+        if data is not None:
+            self.model_ = keras_from_bytes(data)
+
+    def save_native(self, path) -> None:
+        """Write the fitted net alone as a ``.keras`` file."""
+        self.model_.save(str(path))
+
+
+class KerasClassifierBase(ClassifierMixin, KerasEstimator):
+    _task = "classification"
+
+    def predict_proba(self, X):
+        logits = self._raw_predict(X)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self._raw_predict(X), axis=1)]
+
+
+class KerasRegressorBase(RegressorMixin, KerasEstimator):
+    _task = "regression"
+
+    def predict(self, X):
+        return self._raw_predict(X).reshape(-1) * self.y_scale_ + self.y_mean_
+
+
+def keras_to_bytes(model) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        model.save(path)
+        with open(path, "rb") as fh:
+            return fh.read()
+
+
+def keras_from_bytes(data: bytes):
+    keras = _keras()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return keras.saving.load_model(path, compile=False)
+
+
+def params_for(cls, params: dict[str, Any]) -> dict[str, Any]:
+    """Keep the keys ``cls`` accepts (catalogue params may hold extras)."""
+    accepted = set(cls._get_param_names())
+    return {k: v for k, v in params.items() if k in accepted}

@@ -1,0 +1,215 @@
+"""The command line. Thin: each command parses options and calls one function of
+:mod:`dlrun.api`. This is the only module that knows about click, and the only
+place that turns errors into exit codes (0 ok, 2 bad input, 1 anything else).
+
+Start-up must stay light: nothing heavy is imported at module level, and the
+commands import what they need when they run.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+
+import click
+
+from dlrun import __version__
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn):
+    """Map domain errors to exit codes and one-paragraph messages; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from dlrun.errors import BadInput, DlrunError
+
+        try:
+            return fn(*args, **kwargs)
+        except BadInput as err:
+            _fail(str(err), 2)
+        except DlrunError as err:
+            _fail(str(err), 1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: every finished result is kept; run the command again to "
+                       "compute only what is missing.", err=True)
+            sys.exit(130)
+        except click.exceptions.Exit:
+            raise
+        except Exception as err:  # noqa: BLE001 - last line of defence
+            if os.environ.get("DLRUN_DEBUG"):
+                raise
+            _fail(f"{type(err).__name__}: {err} (set DLRUN_DEBUG=1 to see the traceback)", 1)
+
+    return wrapper
+
+
+def _split_list(ctx, param, value):
+    if not value:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dlrun")
+def main():
+    """dlrun: define, spot-check, tune and report predictive-modelling projects.
+
+    \b
+    A typical session:
+      dlrun new pima --data pima-indians-diabetes.csv --no-header
+      dlrun validate projects/pima
+      dlrun evaluate projects/pima
+      dlrun report projects/pima
+      dlrun predict portfolio/pima --data new-rows.csv --out predictions.csv
+    """
+
+
+@main.command()
+@click.argument("name")
+@click.option("--template", type=click.Choice(["tabular", "image", "timeseries", "text"]),
+              default="tabular", show_default=True, help="Kind of problem.")
+@click.option("--data", "data", metavar="PATH", help="Data file, folder, or sklearn:NAME.")
+@click.option("--target", metavar="COL", help="Target column name or index (default: the last column).")
+@click.option("--no-header", is_flag=True, help="The CSV has no header row.")
+@click.option("--dir", "directory", default="projects", show_default=True, metavar="DIR",
+              help="Folder the project is created in.")
+@handle_errors
+def new(name, template, data, target, no_header, directory):
+    """Scaffold a project DIR/NAME with a project.yaml inferred from the data."""
+    from dlrun.scaffold import new_project
+
+    path = new_project(name, template=template, data=data, target=target,
+                       header=False if no_header else None, directory=directory)
+    click.echo(f"Created {path}")
+    click.echo(f"Next: read {path}/README.md, then `dlrun validate {path}` and `dlrun evaluate {path}`.")
+
+
+@main.command()
+@click.argument("project")
+@handle_errors
+def validate(project):
+    """Check the spec and the data without training."""
+    from dlrun import api
+
+    summary = api.validate(project)
+    click.echo(f"{summary['project']}: OK — {summary['rows']} rows, {summary['features']} features "
+               f"({summary['numeric']} numeric, {summary['categorical']} categorical), "
+               f"{summary['missing_cells']} missing cells; {summary['task']} of '{summary['target']}' "
+               f"scored by {summary['metric']}.")
+    if "classes" in summary:
+        click.echo("classes: " + ", ".join(f"{k}: {v}" for k, v in summary["classes"].items()))
+
+
+@main.command()
+def schema():
+    """Print the JSON Schema of project.yaml (for editor autocompletion)."""
+    from dlrun.spec import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
+@click.argument("project")
+@click.option("--quick", is_flag=True, help="5 folds x 1 repeat: a fast first look.")
+@click.option("--only", callback=_split_list, metavar="ALGO,...", help="Evaluate only these algorithms.")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True,
+              help="Parallel processes for the fits (-1: all cores).")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--json", "as_json", is_flag=True, help="Print the leaderboard as JSON on stdout, nothing else.")
+@handle_errors
+def evaluate(project, quick, only, jobs, backend, scheduler, as_json):
+    """Spot-check every algorithm on every view and print the leaderboard."""
+    from dlrun import api
+    from dlrun.console import RichReporter
+
+    reporter = RichReporter()
+    board = api.evaluate(project, quick=quick, only=only, jobs=jobs, backend=backend,
+                         scheduler=scheduler, reporter=reporter)
+    _show_board(board, as_json)
+    if not board["rows"]:
+        sys.exit(1)
+
+
+def _show_board(board, as_json):
+    if as_json:
+        click.echo(json.dumps(board, default=str))
+        return
+    from rich.console import Console
+
+    from dlrun.console import leaderboard_table, summary_lines
+
+    console = Console()
+    console.print(leaderboard_table(board))
+    for line in summary_lines(board):
+        console.print(line, highlight=False)
+
+
+@main.command()
+@click.argument("project")
+@click.option("--portfolio", default="portfolio", show_default=True, metavar="DIR",
+              help="Portfolio folder that receives the entry.")
+@handle_errors
+def report(project, portfolio):
+    """Fit the final model and write the portfolio entry DIR/NAME/."""
+    from dlrun import api
+    from dlrun.console import RichReporter
+
+    entry = api.report(project, portfolio=portfolio, reporter=RichReporter())
+    click.echo(f"Wrote {entry} (README.md, report.html, results.json, model/)")
+
+
+@main.command()
+@click.argument("project")
+@click.option("--portfolio", default="portfolio", show_default=True, metavar="DIR")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True)
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", metavar="ADDR")
+@handle_errors
+def run(project, portfolio, jobs, backend, scheduler):
+    """Evaluate, tune and report in one go."""
+    from dlrun import api
+    from dlrun.console import RichReporter
+
+    entry = api.run(project, portfolio=portfolio, jobs=jobs, backend=backend, scheduler=scheduler,
+                    reporter=RichReporter())
+    click.echo(f"Wrote {entry}")
+
+
+@main.command()
+@click.argument("entry")
+@click.option("--data", "data", required=True, metavar="PATH", help="New rows (same columns as training).")
+@click.option("--out", metavar="PATH", help="Where to write predictions (CSV; default: stdout).")
+@handle_errors
+def predict(entry, data, out):
+    """Predict new rows with a saved portfolio entry's model."""
+    from dlrun import api
+
+    frame = api.predict(entry, data, out)
+    if out:
+        click.echo(f"Wrote {len(frame)} predictions to {out}", err=True)
+
+
+@main.command(name="catalogue")
+@handle_errors
+def catalogue_cmd():
+    """List the algorithms, views and metrics dlrun knows."""
+    from dlrun.catalogue import ALGORITHMS, METRICS, VIEWS
+
+    click.echo("algorithms:")
+    for name, info in ALGORITHMS.items():
+        click.echo(f"  {name:14} {'/'.join(sorted(info.tasks)):27} {info.description}")
+    click.echo("views:")
+    for name, info in VIEWS.items():
+        click.echo(f"  {name:14} {info.description}")
+    click.echo("metrics:")
+    for name, info in METRICS.items():
+        better = "higher" if info.greater_is_better else "lower"
+        click.echo(f"  {name:18} {'/'.join(sorted(info.tasks)):15} {better} is better")

@@ -1,0 +1,271 @@
+"""Guess how a delimited text file is laid out: delimiter, header, missing markers.
+
+Used by ``dlrun new --data`` to write a spec that reads the file correctly. It
+only needs the standard library (``csv``): it must stay fast and must never pull
+in scikit-learn or a deep-learning library.
+
+Conventions shared with :mod:`dlrun.data.sources`:
+
+* fields are stripped of surrounding whitespace (``", State-gov"`` -> ``State-gov``);
+* a whitespace-separated file (columns split by runs of blanks) has the
+  delimiter ``" "``;
+* a file without a header gets the column names ``col0 .. colN-1``;
+  header names are cleaned by :func:`clean_names` (blank -> ``colI``,
+  duplicates get a ``_2``, ``_3`` suffix).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Strings recognised as "missing value" markers, in the order they are reported.
+MISSING_MARKERS = ("?", "NA", "N/A", "NaN", "nan", "null", "NULL", "")
+#: Delimiters tried, in order of preference when several fit equally well.
+DELIMITERS = (",", ";", "\t", "|")
+WHITESPACE = " "
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_SAMPLE_BYTES = 64 * 1024
+_SAMPLE_LINES = 200
+
+
+@dataclass
+class CsvInfo:
+    """What :func:`sniff_csv` found out about a delimited text file."""
+
+    path: Path
+    delimiter: str  # one of DELIMITERS, or " " for whitespace-separated columns
+    header: bool
+    quotechar: str
+    missing: list[str]  # markers actually present, in MISSING_MARKERS order
+    columns: list[str]
+    kinds: dict[str, str]  # column -> "numeric" | "categorical" | "empty" (all missing)
+    n_rows: int  # data rows (the header row not counted, blank lines skipped)
+    encoding: str = "utf-8-sig"
+    missing_counts: dict[str, int] = field(default_factory=dict)  # column -> missing cells
+
+    @property
+    def whitespace(self) -> bool:
+        return self.delimiter == WHITESPACE
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.columns)
+
+
+def is_number(text: str) -> bool:
+    """Whether a stripped field reads as a decimal number (``1``, ``-0.5``, ``1e-3``)."""
+    return bool(_NUMBER.match(text))
+
+
+def is_missing(text: str) -> bool:
+    return text in MISSING_MARKERS
+
+
+def clean_names(names: list[str]) -> list[str]:
+    """Column names as dlrun uses them: stripped, blanks named ``colI``, duplicates suffixed."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(names):
+        name = "" if raw is None else str(raw).strip()
+        if not name:
+            name = f"col{i}"
+        base, k = name, 2
+        while name in seen:
+            name = f"{base}_{k}"
+            k += 1
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def generated_names(n: int) -> list[str]:
+    return [f"col{i}" for i in range(n)]
+
+
+def read_text(path: Path, limit: int | None = None) -> tuple[str, str]:
+    """Read (part of) a text file; returns (text, encoding). UTF-8 first, then Latin-1."""
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            with open(path, encoding=encoding, newline="") as handle:
+                return (handle.read(limit) if limit else handle.read()), encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError("latin-1", b"", 0, 1, "undecodable")  # pragma: no cover
+
+
+def split_rows(text: str, delimiter: str, quotechar: str = '"') -> list[list[str]]:
+    """Parse text into rows of stripped fields, skipping blank lines."""
+    if delimiter == WHITESPACE:
+        rows = [line.split() for line in text.splitlines()]
+        return [row for row in rows if row]
+    reader = csv.reader(
+        io.StringIO(text), delimiter=delimiter, quotechar=quotechar, skipinitialspace=True
+    )
+    rows = []
+    for row in reader:
+        if not row or all(not f.strip() for f in row) and len(row) <= 1:
+            continue
+        rows.append([f.strip() for f in row])
+    return rows
+
+
+def _guess_quotechar(sample: str, delimiter: str) -> str:
+    if '"' not in sample and "'" in sample:
+        d = re.escape(delimiter) if delimiter != WHITESPACE else r"\s"
+        if re.search(rf"(^|{d})\s*'[^'\n]*'\s*({d}|$)", sample, flags=re.MULTILINE):
+            return "'"
+    return '"'
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    if delimiter == WHITESPACE:
+        return [len(line.split()) for line in lines]
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', skipinitialspace=True)
+    try:
+        return [len(row) for row in reader]
+    except csv.Error:
+        return [0]
+
+
+def _guess_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the sample lines into the same number (>1) of fields."""
+    best: tuple[float, int, int] | None = None
+    choice = ","
+    for rank, candidate in enumerate(DELIMITERS):
+        if candidate not in "".join(lines):
+            continue
+        counts = _field_counts(lines, candidate)
+        mode, hits = Counter(counts).most_common(1)[0]
+        if mode < 2:
+            continue
+        consistency = hits / len(counts)
+        if consistency < 0.9:
+            continue
+        score = (round(consistency, 2), mode, -rank)
+        if best is None or score > best:
+            best, choice = score, candidate
+    if best is not None:
+        return choice
+    counts = _field_counts(lines, WHITESPACE)
+    mode, hits = Counter(counts).most_common(1)[0]
+    if mode >= 2 and hits / len(counts) >= 0.9:
+        return WHITESPACE
+    # A single column (or something irregular): csv.Sniffer has the last word.
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        return ","
+
+
+def _has_header(rows: list[list[str]]) -> bool:
+    """Decide whether ``rows[0]`` holds column names.
+
+    Numeric columns vote: a non-numeric first value above numbers says "header",
+    a numeric one says "no header". When no column is numeric, string columns
+    whose values repeat vote: a first value that never recurs below says
+    "header", one that does recur says "no header".
+    """
+    if len(rows) < 2:
+        return bool(rows) and not any(is_number(v) for v in rows[0])
+    first, body = rows[0], rows[1:]
+    width = len(first)
+    yes = no = 0
+    string_yes = string_no = 0
+    for j in range(width):
+        values = [r[j] for r in body if j < len(r) and not is_missing(r[j])]
+        if not values:
+            continue
+        head = first[j]
+        numeric_share = sum(is_number(v) for v in values) / len(values)
+        if numeric_share >= 0.9:
+            if is_missing(head):
+                continue
+            if is_number(head):
+                no += 1
+            else:
+                yes += 1
+        elif len(set(values)) < len(values):  # a column with repeated values
+            if head in values:
+                string_no += 1
+            elif not is_missing(head):
+                string_yes += 1
+    if yes or no:
+        return yes > no
+    if string_yes or string_no:
+        return string_yes > string_no
+    try:
+        return csv.Sniffer().has_header("\n".join(",".join(r) for r in rows[:50]))
+    except csv.Error:
+        return True
+
+
+def sniff_csv(path: str | Path, *, header: bool | None = None) -> CsvInfo:
+    """Sniff a delimited text file.
+
+    ``header=None`` infers whether the first row holds names; ``True``/``False``
+    force it. Raises ``ValueError`` for an empty file and ``OSError`` when the
+    file cannot be read (callers turn these into :class:`~dlrun.errors.DataError`).
+    """
+    path = Path(path)
+    sample, _ = read_text(path, _SAMPLE_BYTES)
+    truncated = len(sample) >= _SAMPLE_BYTES
+    lines = [line for line in sample.splitlines() if line.strip()]
+    if truncated and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a cut sample may be partial
+    if not lines:
+        raise ValueError(f"{path} is empty")
+    lines = lines[:_SAMPLE_LINES]
+
+    delimiter = _guess_delimiter(lines)
+    quotechar = _guess_quotechar("\n".join(lines), delimiter)
+    text, encoding = read_text(path)
+    rows = split_rows(text, delimiter, quotechar)
+    if not rows:
+        raise ValueError(f"{path} is empty")
+    if header is None:
+        header = _has_header(rows[:_SAMPLE_LINES])
+
+    width = max(len(r) for r in rows[:_SAMPLE_LINES])
+    if header:
+        columns = clean_names(rows[0] + [""] * (width - len(rows[0])))
+        body = rows[1:]
+    else:
+        columns = generated_names(width)
+        body = rows
+
+    found: set[str] = set()
+    missing_counts = dict.fromkeys(columns, 0)
+    numeric = dict.fromkeys(columns, True)
+    present = dict.fromkeys(columns, False)
+    for row in body:
+        for j, name in enumerate(columns):
+            value = row[j] if j < len(row) else ""
+            if is_missing(value):
+                found.add(value)
+                missing_counts[name] += 1
+                continue
+            present[name] = True
+            if numeric[name] and not is_number(value):
+                numeric[name] = False
+    kinds = {
+        c: ("empty" if not present[c] else "numeric" if numeric[c] else "categorical")
+        for c in columns
+    }
+    return CsvInfo(
+        path=path,
+        delimiter=delimiter,
+        header=bool(header),
+        quotechar=quotechar,
+        missing=[m for m in MISSING_MARKERS if m in found],
+        columns=columns,
+        kinds=kinds,
+        n_rows=len(body),
+        encoding=encoding,
+        missing_counts={c: n for c, n in missing_counts.items() if n},
+    )

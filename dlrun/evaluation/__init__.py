@@ -1,0 +1,1 @@
+"""Resampling, metrics, the job grid, the result store and the leaderboard."""

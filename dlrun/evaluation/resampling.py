@@ -1,0 +1,111 @@
+"""Resampling plans: which rows train and which test, fold by fold.
+
+A plan is plain data -- a list of :class:`Fold` with index arrays -- so the
+job grid, the store and the statistics read it without knowing how it was
+made. Tabular data uses repeated (stratified) k-fold; time series will add a
+walk-forward plan beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dlrun.errors import DataError
+
+# Row counts above which the default protocol scales down (spec values that
+# were set explicitly are always honoured).
+LARGE_ROWS = 20_000
+HUGE_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Fold:
+    id: str
+    train: np.ndarray
+    test: np.ndarray
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(self.train, dtype=np.int64).tobytes())
+        h.update(b"|")
+        h.update(np.ascontiguousarray(self.test, dtype=np.int64).tobytes())
+        return h.hexdigest()[:16]
+
+
+@dataclass
+class Plan:
+    name: str
+    folds: list[Fold]
+    n_splits: int
+    n_repeats: int
+    seed: int
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "folds": self.n_splits, "repeats": self.n_repeats, "seed": self.seed}
+
+
+def choose_protocol(n_rows: int, folds: int, repeats: int, *, explicit: set[str], quick: bool):
+    """Folds and repeats for this data size; returns (folds, repeats, notes)."""
+    notes = []
+    if quick:
+        f, r = min(folds, 5), 1
+        notes.append(f"--quick: {f} folds x 1 repeat")
+        return f, r, notes
+    f, r = folds, repeats
+    if n_rows > HUGE_ROWS:
+        if "repeats" not in explicit:
+            r = 1
+        if "folds" not in explicit:
+            f = min(f, 3)
+    elif n_rows > LARGE_ROWS:
+        if "repeats" not in explicit:
+            r = 1
+        if "folds" not in explicit:
+            f = min(f, 5)
+    if (f, r) != (folds, repeats):
+        notes.append(f"{n_rows:,} rows: protocol scaled down to {f} folds x {r} repeat(s)")
+    return f, r, notes
+
+
+def kfold_plan(y: np.ndarray, task: str, folds: int, repeats: int, seed: int) -> Plan:
+    """Repeated stratified k-fold (classification) or repeated k-fold (regression)."""
+    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+
+    n = len(y)
+    notes: list[str] = []
+    if n < 4:
+        raise DataError(f"only {n} rows: too few to cross-validate", field="data")
+    folds = min(folds, n // 2) if n // 2 >= 2 else 2
+    if task == "classification":
+        labels, counts = np.unique(y, return_counts=True)
+        if len(labels) < 2:
+            raise DataError("the target has a single class; nothing to learn", field="data.target")
+        smallest = int(counts.min())
+        if smallest >= 2 and smallest < folds:
+            notes.append(
+                f"folds reduced from {folds} to {smallest}: the rarest class has only {smallest} rows"
+            )
+            folds = smallest
+        if smallest >= 2:
+            splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+            name = "repeated stratified k-fold"
+        else:
+            rare = [str(lab) for lab, c in zip(labels, counts, strict=False) if c < 2]
+            notes.append(
+                f"class(es) {', '.join(rare[:5])} have a single row, so folds cannot be stratified: "
+                "using plain repeated k-fold"
+            )
+            splitter = RepeatedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+            name = "repeated k-fold"
+    else:
+        splitter = RepeatedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+        name = "repeated k-fold"
+    out = []
+    X_dummy = np.zeros((n, 1))
+    for i, (train, test) in enumerate(splitter.split(X_dummy, y)):
+        out.append(Fold(f"r{i // folds}f{i % folds}", train, test))
+    return Plan(name, out, folds, repeats, seed, notes)

@@ -1,0 +1,73 @@
+"""The result store: every finished (algorithm, view, fold) fit, persisted at once.
+
+A SQLite database in the project's ``.dlrun/`` folder. Each result is committed
+the moment it arrives, so an interrupted run keeps everything it finished;
+SQLite's locking makes a second concurrent run on the same project safe (both
+may compute a job; the store keeps one answer per key).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    key TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    view TEXT NOT NULL,
+    fold TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    fit_seconds REAL NOT NULL,
+    extra TEXT,
+    created REAL NOT NULL
+);
+"""
+
+
+class ResultStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(SCHEMA)
+
+    def get_many(self, keys: list[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT key, metrics, fit_seconds, extra FROM results WHERE key IN ({marks})", chunk
+            )
+            for key, metrics, fit_seconds, extra in rows:
+                out[key] = {
+                    "metrics": json.loads(metrics),
+                    "fit_seconds": fit_seconds,
+                    "extra": json.loads(extra) if extra else {},
+                }
+        return out
+
+    def put(self, key: str, algorithm: str, view: str, fold: str, metrics: dict, fit_seconds: float,
+            extra: dict | None = None) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, algorithm, view, fold, json.dumps(metrics), float(fit_seconds),
+             json.dumps(extra or {}), time.time()),
+        )
+
+    def count(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

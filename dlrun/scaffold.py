@@ -1,0 +1,487 @@
+"""``dlrun new``: scaffold a project folder with a ``project.yaml`` and a README.
+
+With ``--data`` the spec is inferred from the data:
+
+* **reading**: delimiter, header, missing-value markers and column names come
+  from :func:`dlrun.data.sniff.sniff_csv` (``header=False`` forces a header-less
+  read); the markers written are those found in the file plus ``""`` (an empty
+  field always means missing);
+* **target**: the last column, or ``--target`` (a column name, or an integer
+  index, negative counting from the end);
+* **task**: a non-numeric target -> classification; an integral target with at
+  most :data:`MAX_INTEGER_CLASSES` distinct values -> classification; any other
+  numeric target (many integers, like abalone's rings, or floats) -> regression;
+* **metric**: regression -> ``mae``; classification -> ``accuracy``, or
+  ``balanced_accuracy`` when the largest class is at least
+  :data:`IMBALANCE_RATIO` times the smallest (for two classes: a minority share
+  below 20%);
+* **standard datasets** (recognised by content, see :mod:`dlrun.data.standard`)
+  override task and metric with the catalogue's, name the columns of a
+  header-less file after the catalogue, and carry ``reference`` scores.
+
+Templates are a dict of name -> inference function (:data:`TEMPLATES`); the
+other kinds of the command contract (image, timeseries, text) are refused with
+an :class:`~dlrun.errors.ArgumentError` until they are added there.
+
+Light on purpose: pandas, PyYAML and pydantic only (no scikit-learn, no
+TensorFlow); ``sklearn:NAME`` data is described from the catalogue, not loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import string
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlrun.errors import ArgumentError, BadInput, DataError
+from dlrun.paths import templates_dir
+from dlrun.spec import SPEC_FILE, dump_spec, parse_spec
+
+README_TEMPLATE = "project_README.md"
+DEFAULT_SOURCE = "data.csv"
+MAX_INTEGER_CLASSES = 10
+IMBALANCE_RATIO = 4.0
+PLANNED_TEMPLATES = ("image", "timeseries", "text")
+
+SPEC_HEADER = """\
+# dlrun project spec (made by `dlrun new`; edit freely, then run `dlrun validate`).
+#   name / description  what the project is called and is about
+#   task                classification or regression
+#   data.source         the data: a path relative to this folder, or sklearn:NAME
+#   data.header, delimiter, missing, columns
+#                       how to read a CSV: header row or not, field delimiter
+#                       (" " = runs of blanks), strings meaning "missing", and
+#                       column names for a file without a header row
+#   data.target         the column to predict
+#   data.categorical    numeric columns to treat as categories; data.drop: columns to ignore
+#   metric              ranks the leaderboard (accuracy, balanced_accuracy, f1, roc_auc,
+#                       log_loss, mae, rmse, mse, r2)
+#   evaluation          repeated k-fold cross-validation: folds x repeats, seed
+#   reference           published naive and good scores of a recognised standard dataset
+"""
+
+
+@dataclass
+class Draft:
+    """What a template inference function produces."""
+
+    spec: dict[str, Any]
+    data_lines: list[str] = field(default_factory=list)  # README "The data" bullets
+    notes: list[str] = field(default_factory=list)  # things the user should know
+
+
+@dataclass
+class Request:
+    name: str
+    data: str | None
+    target: str | int | None
+    header: bool | None
+    project_dir: Path  # absolute; does not exist yet
+    extra: dict[str, Any]
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def new_project(
+    name: str,
+    *,
+    template: str = "tabular",
+    data: str | None = None,
+    target: str | int | None = None,
+    header: bool | None = None,
+    directory: str | Path = "projects",
+    **extra: Any,
+) -> Path:
+    """Create ``directory/name/`` with ``project.yaml`` and ``README.md``; returns the folder.
+
+    Raises :class:`~dlrun.errors.BadInput` subclasses naming the option at
+    fault; never overwrites an existing project.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name or ""):
+        raise ArgumentError(
+            f"'{name}' is not a usable project name; use letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit",
+            field="NAME",
+        )
+    infer = TEMPLATES.get(template)
+    if infer is None:
+        if template in PLANNED_TEMPLATES:
+            raise ArgumentError(
+                f"the '{template}' template is not supported yet; available: "
+                + ", ".join(TEMPLATES),
+                field="--template",
+            )
+        raise ArgumentError(
+            f"unknown template '{template}'; choose one of: "
+            + ", ".join([*TEMPLATES, *PLANNED_TEMPLATES]),
+            field="--template",
+        )
+    description = extra.pop("description", None)
+    for key, value in extra.items():
+        if value is not None:
+            option = "--" + key.replace("_", "-")
+            raise ArgumentError(f"{option} does not apply to a {template} project", field=option)
+
+    project_dir = Path(directory) / name
+    _refuse_existing(project_dir)
+    draft = infer(Request(name, data, target, header, project_dir.resolve(), extra))
+    if description:
+        draft.spec["description"] = description
+
+    spec = parse_spec(draft.spec, origin="the generated project.yaml")
+    spec_text = SPEC_HEADER + dump_spec(spec)
+    readme = render_readme(spec, draft, project_dir)
+    return _write_atomically(project_dir, {SPEC_FILE: spec_text, "README.md": readme})
+
+
+def _refuse_existing(project_dir: Path) -> None:
+    if project_dir.exists() and (not project_dir.is_dir() or any(project_dir.iterdir())):
+        raise BadInput(
+            f"{project_dir} already exists; dlrun new never overwrites a project.",
+            field="NAME",
+            hint="Choose another name or --dir, or remove the folder first.",
+        )
+
+
+def _write_atomically(project_dir: Path, files: dict[str, str]) -> Path:
+    """Write the files into a temporary folder, then rename it into place."""
+    parent = project_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{project_dir.name}.", dir=parent))
+    try:
+        for filename, text in files.items():
+            (tmp / filename).write_text(text, encoding="utf-8")
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
+        try:
+            os.rename(tmp, project_dir)  # replaces an empty folder, fails on a full one
+        except OSError:
+            raise BadInput(
+                f"{project_dir} already exists; dlrun new never overwrites a project",
+                field="NAME",
+            ) from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return project_dir
+
+
+# --------------------------------------------------------------------------- tabular
+
+
+def infer_task(y) -> str:
+    """classification or regression, from the target values (see the module docstring)."""
+    import pandas as pd
+
+    values = y.dropna()
+    if values.empty:
+        raise DataError("the target column has no values", field="--target")
+    if pd.api.types.is_bool_dtype(values):
+        return "classification"
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.isna().any():
+        return "classification"
+    integral = bool(((numbers - numbers.round()).abs() < 1e-9).all())
+    if integral and numbers.nunique() <= MAX_INTEGER_CLASSES:
+        return "classification"
+    return "regression"
+
+
+def default_metric(task: str, y) -> str:
+    """mae for regression; accuracy, or balanced_accuracy for imbalanced classes."""
+    if task != "classification":
+        return "mae"
+    counts = y.dropna().value_counts()
+    if len(counts) >= 2 and counts.max() >= IMBALANCE_RATIO * counts.min():
+        return "balanced_accuracy"
+    return "accuracy"
+
+
+def resolve_target(columns: list[str], target: str | int | None) -> str:
+    """The target column from ``--target``: a name, or an index (negative from the end)."""
+    if target is None:
+        return columns[-1]
+    if isinstance(target, str) and target in columns:
+        return target
+    try:
+        index = int(str(target).strip())
+    except ValueError:
+        index = None
+    if index is not None and -len(columns) <= index < len(columns):
+        return columns[index]
+    raise ArgumentError(
+        f"no column '{target}' (name or index from {-len(columns)} to {len(columns) - 1}); "
+        f"the columns are: {', '.join(columns)}",
+        field="--target",
+    )
+
+
+def _tabular(request: Request) -> Draft:
+    if request.data is None:
+        return _tabular_placeholder(request)
+    if request.data.startswith("sklearn:"):
+        return _tabular_sklearn(request)
+    return _tabular_file(request)
+
+
+def _tabular_placeholder(request: Request) -> Draft:
+    target = str(request.target) if request.target is not None else "target"
+    spec = {
+        "name": request.name,
+        "task": "classification",
+        "data": {"source": DEFAULT_SOURCE, "header": request.header is not False,
+                 "delimiter": ",", "target": target},
+        "metric": "accuracy",
+        "evaluation": {"folds": 10, "repeats": 3, "seed": 1},
+    }
+    lines = [
+        f"- No data yet. Put a CSV file named `{DEFAULT_SOURCE}` in this folder "
+        f"(one row per example, the target in a column named `{target}`), or point "
+        "`data.source` in project.yaml at your file.",
+        "- Then check `task`, `metric`, `data.header`, `data.delimiter` and `data.target` "
+        "in project.yaml; `dlrun new NAME --data FILE` infers them for you.",
+    ]
+    return Draft(spec, lines)
+
+
+def _tabular_sklearn(request: Request) -> Draft:
+    from dlrun.data.sources import SKLEARN_LOADERS, sklearn_name
+    from dlrun.data.standard import match_sklearn
+
+    name = sklearn_name(request.data) or ""
+    entry = match_sklearn(name)
+    if entry is None or name not in SKLEARN_LOADERS:
+        raise ArgumentError(
+            f"'{request.data}' is not a bundled scikit-learn dataset (fetch_* datasets need "
+            "the internet); choose one of: " + ", ".join(f"sklearn:{n}" for n in SKLEARN_LOADERS),
+            field="--data",
+        )
+    if request.target not in (None, "target", -1, "-1"):
+        raise ArgumentError(
+            f"a scikit-learn dataset has one target, 'target'; got '{request.target}'",
+            field="--target",
+        )
+    spec = {
+        "name": request.name,
+        "description": f"{entry.title}, bundled with scikit-learn.",
+        "task": entry.task,
+        "data": {"source": f"sklearn:{name}", "target": "target"},
+        "metric": entry.metric,
+        "evaluation": {"folds": 10, "repeats": 3, "seed": 1},
+    }
+    ref = entry.reference_spec()
+    if ref is not None:
+        spec["reference"] = ref.model_dump(exclude_none=True)
+    rows, width = entry.signature.get("shape", [None, None])
+    lines = [f"- Source: scikit-learn `load_{name}()` ({entry.title})."]
+    if rows:
+        lines.append(f"- {rows} rows, {width - 1} features, target `target`.")
+    if "classes" in entry.signature:
+        lines.append(f"- Class counts: {', '.join(map(str, entry.signature['classes']))}.")
+    return Draft(spec, lines)
+
+
+def _tabular_file(request: Request) -> Draft:
+    from dlrun.data.sniff import MISSING_MARKERS, sniff_csv
+    from dlrun.data.sources import build_dataset, format_from_suffix, read_frame
+    from dlrun.data.standard import match
+    from dlrun.spec import DataSpec
+
+    path = Path(request.data).expanduser()
+    if not path.exists():
+        raise ArgumentError(f"the data file {path} does not exist", field="--data")
+    if path.is_dir():
+        raise ArgumentError(
+            f"{path} is a folder; folders of images or texts need --template image or text, "
+            "which are not supported yet",
+            field="--data",
+        )
+    absolute = path.resolve()
+    try:
+        source = os.path.relpath(absolute, request.project_dir)
+    except ValueError:  # another drive (Windows)
+        source = str(absolute)
+    fmt = format_from_suffix(absolute)
+
+    data: dict[str, Any] = {"source": source}
+    if fmt == "csv":
+        try:
+            info = sniff_csv(absolute, header=request.header)
+        except ValueError as err:
+            raise DataError(str(err), field="--data") from None
+        except OSError as err:
+            raise DataError(f"{path} cannot be read: {err.strerror or err}", field="--data") from None
+        found = set(info.missing) | {""}
+        data.update(
+            header=info.header,
+            delimiter=info.delimiter,
+            missing=[m for m in MISSING_MARKERS if m in found],
+        )
+        if not info.header:
+            data["columns"] = list(info.columns)
+    elif fmt != "parquet":
+        raise ArgumentError(
+            f"{path.name}: '{fmt}' files are not supported for tabular projects yet; "
+            "use a CSV or Parquet file",
+            field="--data",
+        )
+
+    read_spec = dict(data, source=str(absolute), target="?")
+    try:
+        frame, meta = read_frame(DataSpec(**read_spec), absolute.parent)
+    except DataError as err:
+        err.field = "--data"
+        raise
+    columns = list(frame.columns)
+    target = resolve_target(columns, request.target)
+    data["target"] = target
+    y = frame[target]
+    X = frame.drop(columns=[target])
+    task = infer_task(y)
+    notes: list[str] = []
+
+    entry = match(X, y)
+    reference = None
+    if entry is not None:
+        task, metric = entry.task, entry.metric
+        reference = entry.reference_spec()
+        if (data.get("columns") and entry.columns and len(entry.columns) == len(columns)
+                and columns.index(target) == len(columns) - 1):
+            rename = dict(zip(columns, entry.columns, strict=True))
+            data["columns"] = list(entry.columns)
+            data["target"] = target = rename[target]
+            frame = frame.rename(columns=rename)
+            y, X = frame[target], frame.drop(columns=[target])
+            columns = list(frame.columns)
+        notes.append(f"Recognised by its content as the standard dataset **{entry.title}**.")
+    else:
+        metric = default_metric(task, y)
+
+    empty = [c for c in X.columns if X[c].isna().all()]
+    if empty:
+        data["drop"] = empty
+        notes.append(f"Dropped columns without any value: {', '.join(empty)}.")
+
+    spec = {
+        "name": request.name,
+        "description": entry.title if entry else "",
+        "task": task,
+        "data": data,
+        "metric": metric,
+        "evaluation": {"folds": 10, "repeats": 3, "seed": 1},
+    }
+    if reference is not None:
+        spec["reference"] = reference.model_dump(exclude_none=True)
+    if not spec["description"]:
+        del spec["description"]
+
+    # The same checks `dlrun validate` makes, so a scaffolded project loads.
+    check = DataSpec(**dict(data, source=str(absolute)))
+    dataset = build_dataset(frame, check, task, meta=meta)
+    notes.extend(dataset.meta.get("warnings", []))
+    return Draft(spec, _describe_data(dataset, path, data), notes)
+
+
+def _describe_data(dataset, path: Path, data: dict[str, Any]) -> list[str]:
+    lines = [
+        f"- Source: `{path.name}` ({dataset.n_rows} rows, {dataset.X.shape[1]} features: "
+        f"{len(dataset.numeric)} numeric, {len(dataset.categorical)} categorical).",
+    ]
+    if "delimiter" in data:
+        delim = {" ": "blanks", "\t": "tab"}.get(data["delimiter"], f"`{data['delimiter']}`")
+        lines.append(
+            f"- Read as: delimiter {delim}, "
+            + ("header row" if data["header"] else "no header row (columns named in project.yaml)")
+            + ", missing markers: "
+            + ", ".join(f"`{m}`" if m else "empty field" for m in data["missing"])
+            + "."
+        )
+    y = dataset.y
+    if dataset.task == "classification":
+        counts = y.value_counts()
+        shown = ", ".join(f"{label}: {n}" for label, n in counts.head(10).items())
+        more = f" (and {len(counts) - 10} more)" if len(counts) > 10 else ""
+        lines.append(
+            f"- Target `{data['target']}`: {len(counts)} classes, {shown}{more}; "
+            f"majority share {counts.max() / counts.sum():.3f}."
+        )
+    else:
+        lines.append(
+            f"- Target `{data['target']}`: min {y.min():.4g}, median {y.median():.4g}, "
+            f"max {y.max():.4g}, mean {y.mean():.4g}, standard deviation {y.std():.4g}."
+        )
+    missing = dataset.meta.get("n_missing") or {}
+    if missing:
+        lines.append(
+            "- Missing values: "
+            + ", ".join(f"`{c}` {n}" for c, n in sorted(missing.items(), key=lambda kv: -kv[1]))
+            + "."
+        )
+    else:
+        lines.append("- No missing values found.")
+    return lines
+
+
+TEMPLATES: dict[str, Callable[[Request], Draft]] = {"tabular": _tabular}
+
+
+# --------------------------------------------------------------------------- README
+
+
+def render_readme(spec, draft: Draft, project_dir: Path) -> str:
+    template = string.Template((templates_dir() / README_TEMPLATE).read_text(encoding="utf-8"))
+    from dlrun.catalogue import METRICS
+
+    metric = METRICS.get(spec.metric)
+    direction = "higher is better" if metric.greater_is_better else "lower is better"
+    if spec.task == "classification":
+        task_phrase = "classification: which class a row belongs to"
+    else:
+        task_phrase = "regression: a number"
+
+    score = []
+    ref = spec.reference
+    if ref is not None:
+        same = ref.metric == spec.metric
+        where = f" ({ref.protocol})" if ref.protocol else ""
+        if ref.naive is not None:
+            score.append(f"   - Naive baseline: **{ref.naive:g}** {ref.metric}{where}.")
+        if ref.good is not None:
+            model = f", {ref.good_model}" if ref.good_model else ""
+            score.append(f"   - A good published result: **{ref.good:g}** {ref.metric}{model}.")
+        if not same:
+            score.append(
+                f"   - These published scores use {ref.metric}, not {spec.metric}: "
+                "compare with care."
+            )
+        if ref.source:
+            score.append(f"   - Source: {ref.source}")
+    else:
+        score.append(
+            "   - The `baseline` row of the leaderboard (always predicting the majority class "
+            "or the median) is the floor; a useful model beats it by a margin that matters here."
+        )
+    score.append("   - What score would make the predictions worth using?")
+
+    data_lines = list(draft.data_lines)
+    data_lines.extend(f"- {note}" for note in draft.notes)
+    summary = spec.description or f"A {spec.task} project made with `dlrun new`."
+    return template.safe_substitute(
+        title=spec.name,
+        summary=summary,
+        target=spec.data.target,
+        task_phrase=task_phrase,
+        metric=spec.metric,
+        direction=direction,
+        score_lines="\n".join(score),
+        data_lines="\n".join(data_lines),
+        project_path=project_dir.as_posix(),
+    )

@@ -1,0 +1,50 @@
+"""Evaluate: run the job grid, persisting each result, and write the leaderboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlrun.evaluation.executors import make_executor
+from dlrun.evaluation.runner import build_context, leaderboard, make_jobs, run_grid
+from dlrun.evaluation.store import ResultStore
+from dlrun.io import atomic_write_json
+from dlrun.stages.base import RunContext, Stage
+
+LEADERBOARD_FILE = "leaderboard.json"
+
+
+class EvaluateStage(Stage):
+    name = "evaluate"
+
+    def run(self, context: RunContext) -> dict[str, Any]:
+        prepared = context.artifacts.get("prepare")
+        if prepared is None:
+            from dlrun.stages.base import get_stage
+
+            prepared = context.artifacts["prepare"] = get_stage("prepare").run(context)
+        spec, opts, dataset = context.spec, context.options, context.dataset
+        build_ctx = build_context(dataset, spec.metric, spec.evaluation.seed)
+        candidates = prepared["candidates"] + context.artifacts.get("extra_candidates", [])
+        jobs = make_jobs(candidates, prepared["plan"], dataset, build_ctx, prepared["slow_max_rows"])
+        executor = make_executor(opts.get("backend", "local"), opts.get("jobs", 1), opts.get("scheduler"))
+        with ResultStore(context.state_dir / "results.sqlite") as store:
+            grid = run_grid(jobs, dataset, build_ctx, store, executor, context.reporter)
+        board = leaderboard(spec.name, spec.task, spec.metric, prepared["plan"], candidates, grid,
+                            list(prepared["plan"].notes))
+        board["data"] = prepared["data_summary"]
+        if spec.reference is not None:
+            board["reference"] = spec.reference.model_dump()
+        if grid.interrupted:
+            board["interrupted"] = True
+        # a partial board (--only, --quick, interrupted) never replaces a complete one
+        if not (opts.get("only") or opts.get("quick") or grid.interrupted):
+            atomic_write_json(context.state_dir / LEADERBOARD_FILE, board)
+        else:
+            atomic_write_json(context.state_dir / "leaderboard-last.json", board)
+        for failure in grid.failures:
+            context.reporter.message(
+                f"{failure['algorithm']} on {failure['view']} failed: {failure['error']}", "warning"
+            )
+        if grid.interrupted:
+            raise KeyboardInterrupt
+        return board

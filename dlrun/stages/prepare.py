@@ -1,0 +1,88 @@
+"""Prepare: load the data, choose the protocol, the views and the candidates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlrun.catalogue import ALGORITHMS, algorithms_for, views_for
+from dlrun.errors import ArgumentError
+from dlrun.evaluation.candidates import Candidate
+from dlrun.evaluation.resampling import choose_protocol, kfold_plan
+from dlrun.io import atomic_write_json
+from dlrun.stages.base import RunContext, Stage
+
+
+def selected_algorithms(spec, data_kind: str, only: list[str] | None) -> list[str]:
+    names = list(spec.algorithms or algorithms_for(spec.task, data_kind))
+    if only:
+        unknown = [n for n in only if n not in ALGORITHMS]
+        if unknown:
+            raise ArgumentError(
+                f"unknown algorithm(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}",
+                field="--only",
+            )
+        unusable = [n for n in only if n not in names]
+        if unusable:
+            raise ArgumentError(
+                f"{', '.join(unusable)} not available for this project (it lists: {', '.join(names)})",
+                field="--only",
+            )
+        names = [n for n in names if n in only]
+    return names
+
+
+class PrepareStage(Stage):
+    name = "prepare"
+
+    def run(self, context: RunContext) -> dict[str, Any]:
+        spec, opts = context.spec, context.options
+        dataset = context.dataset
+        y = dataset.encoded_target()
+        ev = spec.evaluation
+        folds, repeats, notes = choose_protocol(
+            dataset.n_rows, ev.folds, ev.repeats, explicit=ev.model_fields_set,
+            quick=bool(opts.get("quick")),
+        )
+        plan = kfold_plan(y, spec.task, folds, repeats, ev.seed)
+        plan.notes[:0] = notes
+        views = list(spec.views or views_for(dataset.kind))
+        algos = selected_algorithms(spec, dataset.kind, opts.get("only"))
+        candidates = [Candidate(a, v, spec.params.get(a, {})) for a in algos for v in views]
+        slow_max_rows = ev.max_rows
+        if slow_max_rows is None and dataset.n_rows > 25_000:
+            slow_max_rows = 20_000
+        if slow_max_rows and dataset.n_rows > slow_max_rows:
+            slow = [a for a in algos if ALGORITHMS.get(a).slow]
+            if slow:
+                plan.notes.append(
+                    f"slow algorithms ({', '.join(slow)}) train on a {slow_max_rows:,}-row "
+                    "subsample of each training fold"
+                )
+        for note in plan.notes:
+            context.reporter.message(note, "warning" if "reduced" in note or "single" in note else "info")
+        summary = data_summary(dataset)
+        atomic_write_json(context.state_dir / "prepare.json", {
+            "data": summary, "protocol": plan.describe(), "views": views, "algorithms": algos,
+            "notes": plan.notes,
+        })
+        return {"plan": plan, "candidates": candidates, "views": views, "algorithms": algos,
+                "slow_max_rows": slow_max_rows, "data_summary": summary}
+
+
+def data_summary(dataset) -> dict[str, Any]:
+    summary = {
+        "rows": int(dataset.n_rows),
+        "features": int(dataset.X.shape[1]),
+        "numeric": len(dataset.numeric),
+        "categorical": len(dataset.categorical),
+        "missing_cells": int(dataset.X.isna().sum().sum()),
+        "target": str(dataset.y.name),
+    }
+    if dataset.task == "classification":
+        counts = dataset.y.value_counts()
+        summary["classes"] = {str(k): int(counts.get(k, 0)) for k in dataset.classes}
+    else:
+        y = dataset.y.astype(float)
+        summary["target_stats"] = {"mean": float(y.mean()), "std": float(y.std()),
+                                   "min": float(y.min()), "max": float(y.max())}
+    return summary

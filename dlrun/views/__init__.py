@@ -1,0 +1,1 @@
+"""Data-preparation views: transformers that go first in every pipeline."""

@@ -1,0 +1,47 @@
+"""Shared fixtures: the reference datasets in ../shared/datasets and small CSV files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The folder of classic datasets beside the repository; skips the test when absent."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"shared datasets not found at {SHARED_DATASETS}")
+    return SHARED_DATASETS
+
+
+@pytest.fixture
+def shared_file(shared_datasets: Path) -> Callable[[str], Path]:
+    """``shared_file("pima-indians-diabetes.csv")``; skips when that file is missing."""
+
+    def _get(name: str) -> Path:
+        path = shared_datasets / name
+        if not path.is_file():
+            pytest.skip(f"{name} not found in {shared_datasets}")
+        return path
+
+    return _get
+
+
+@pytest.fixture
+def tmp_csv(tmp_path: Path) -> Callable[..., Path]:
+    """Write text (or rows) to a file in tmp_path: ``tmp_csv("a,b\\n1,2\\n", name="x.csv")``."""
+
+    def _write(content: str | list[list[object]], name: str = "data.csv", delimiter: str = ",") -> Path:
+        if not isinstance(content, str):
+            content = "\n".join(delimiter.join(str(v) for v in row) for row in content) + "\n"
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write
