@@ -85,6 +85,15 @@ ALGORITHMS: Registry[AlgorithmInfo] = Registry("algorithm", "dlrun.algorithms")
 VIEWS: Registry[ViewInfo] = Registry("view", "dlrun.views")
 METRICS: Registry[Metric] = Registry("metric", "dlrun.metrics")
 STAGES: Registry[Any] = Registry("stage", "dlrun.stages")
+# Per data kind (``Dataset.kind``): how ``dlrun predict`` reads new inputs for a
+# saved model -- ``fn(bundle, path) -> X`` -- and how one evaluation job runs --
+# ``fn(job, data) -> result`` (tabular rows use dlrun.evaluation.jobs.run_job).
+PREDICTORS: Registry[Callable[..., Any]] = Registry("predictor", "dlrun.predictors")
+JOB_RUNNERS: Registry[Callable[..., Any]] = Registry("job runner", "dlrun.job_runners")
+# Extra report content: ``fn(context, pipeline, leaderboard) -> (figures, sections)``,
+# figures as (title, png_bytes), sections as (title, markdown). Each decides for
+# itself whether it applies (e.g. only to image projects) and returns ([], []) if not.
+REPORT_SECTIONS: Registry[Callable[..., Any]] = Registry("report section", "dlrun.report_sections")
 
 
 def algorithm(name: str, *, tasks, data_kinds=(TABULAR,), **info):

@@ -61,13 +61,29 @@ def aligned_scores(model, X, n_classes: int) -> np.ndarray | None:
     return full
 
 
+def take_rows(X, index: np.ndarray):
+    """Rows of a DataFrame or of an array (images: samples along axis 0)."""
+    return X.iloc[index] if hasattr(X, "iloc") else X[index]
+
+
 def run_job(job: Job, data: JobData) -> dict[str, Any]:
+    """Run one job with the runner registered for the data kind (tabular by default)."""
+    kind = data.context.data_kind
+    if kind != "tabular":
+        from dlrun.catalogue import JOB_RUNNERS
+
+        if kind in JOB_RUNNERS:
+            return JOB_RUNNERS.get(kind)(job, data)
+    return run_tabular_job(job, data)
+
+
+def run_tabular_job(job: Job, data: JobData) -> dict[str, Any]:
     """Fit and score; never raises (errors come back as ``{"error": ...}``)."""
     ctx = data.context
     try:
         pipeline = build_pipeline(job.candidate, ctx, data.numeric, data.categorical)
-        X_train = data.X.iloc[job.train]
-        X_test = data.X.iloc[job.test]
+        X_train = take_rows(data.X, job.train)
+        X_test = take_rows(data.X, job.test)
         y_train, y_test = data.y[job.train], data.y[job.test]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -109,9 +109,11 @@ class ReportStage(Stage):
             "fit_seconds": round(fit_seconds, 3),
             "params": {**candidate.identity()["params"]},
         }
+        from dlrun.catalogue import REPORT_SECTIONS
+
         extra_figures, extra_sections = [], []
-        for hook in context.artifacts.get("report_hooks", []):
-            figs, secs = hook(context, pipeline)
+        for _name, section in REPORT_SECTIONS.items():
+            figs, secs = section(context, pipeline, board)
             extra_figures += figs
             extra_sections += secs
         write_entry(

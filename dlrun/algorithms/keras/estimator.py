@@ -22,10 +22,36 @@ EPOCHS_PER_CHUNK = 5
 
 
 def _keras():
+    """Import Keras on TensorFlow, without TensorFlow's start-up chatter on stderr.
+
+    TensorFlow's C++ runtime logs lines such as "Could not find cuda drivers"
+    before its log level is read, so the environment cannot silence them; we
+    point file descriptor 2 at /dev/null for the duration of the first import.
+    Python exceptions are unaffected (they are raised after it is restored).
+    """
+    import sys
+
+    if "keras" in sys.modules and "tensorflow" in sys.modules:
+        return sys.modules["keras"]
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
+    saved = None
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        saved = None
+    try:
+        import keras
+        import tensorflow as tf  # noqa: F401
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+    tf.get_logger().setLevel("ERROR")
     return keras
 
 
@@ -177,9 +203,13 @@ class KerasEstimator(BaseEstimator):
         return self
 
     def _raw_predict(self, X) -> np.ndarray:
+        # A direct call per chunk: Keras's predict() builds (and retraces) a
+        # tf.function for every new model, which costs more than it saves here.
         X = self._prepare_x(X)
-        out = self.model_.predict_on_batch(X) if len(X) <= 4096 else self.model_.predict(X, batch_size=4096, verbose=0)
-        return np.asarray(out)
+        _keras()
+        chunks = [np.asarray(self.model_(X[i : i + 8192], training=False))
+                  for i in range(0, len(X), 8192)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, self._output_width()))
 
     # -- persistence: the net travels in Keras's native format -------------------
     def __getstate__(self):
