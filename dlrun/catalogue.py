@@ -85,6 +85,12 @@ ALGORITHMS: Registry[AlgorithmInfo] = Registry("algorithm", "dlrun.algorithms")
 VIEWS: Registry[ViewInfo] = Registry("view", "dlrun.views")
 METRICS: Registry[Metric] = Registry("metric", "dlrun.metrics")
 STAGES: Registry[Any] = Registry("stage", "dlrun.stages")
+# Per data kind (``ProjectSpec.kind``): how the data is loaded --
+# ``fn(spec, project_dir) -> Dataset`` (tabular: dlrun.data.sources) -- and how
+# rows are split for evaluation -- ``fn(spec, dataset, quick) -> Plan`` (tabular:
+# repeated k-fold, dlrun.stages.prepare.kfold_planner).
+DATA_LOADERS: Registry[Callable[..., Any]] = Registry("data loader", "dlrun.data_loaders")
+PLANNERS: Registry[Callable[..., Any]] = Registry("resampling planner", "dlrun.planners")
 # Per data kind (``Dataset.kind``): how ``dlrun predict`` reads new inputs for a
 # saved model -- ``fn(bundle, path) -> X`` -- and how one evaluation job runs --
 # ``fn(job, data) -> result`` (tabular rows use dlrun.evaluation.jobs.run_job).

@@ -94,6 +94,9 @@ class ProjectSpec(StrictModel):
 
     name: str = Field(description="Project name: letters, digits, '-', '_' and '.'.")
     description: str = ""
+    kind: Literal["tabular", "image", "timeseries", "text"] = Field(
+        "tabular", description="Kind of data: decides the data source, views, algorithms and resampling."
+    )
     task: Task = Field(description="classification or regression.")
     data: DataSpec
     metric: str = Field(description="Metric that ranks the leaderboard.")

@@ -6,7 +6,16 @@ __all__ = ["Dataset", "load_dataset"]
 
 
 def load_dataset(spec, project_dir):
-    """Load the data named by ``spec.data`` (paths relative to ``project_dir``)."""
+    """Load the data named by ``spec.data`` (paths relative to ``project_dir``),
+    with the loader registered for ``spec.kind`` (tabular: CSV, Parquet, sklearn)."""
+    from dlrun.catalogue import DATA_LOADERS
+
+    if spec.kind != "tabular" and spec.kind in DATA_LOADERS:
+        return DATA_LOADERS.get(spec.kind)(spec, project_dir)
+    if spec.kind != "tabular":
+        from dlrun.errors import SpecError
+
+        raise SpecError(f"kind '{spec.kind}' is not supported by this dlrun yet", field="kind")
     from dlrun.data.sources import load_dataset as _load
 
     return _load(spec, project_dir)

@@ -31,20 +31,28 @@ def selected_algorithms(spec, data_kind: str, only: list[str] | None) -> list[st
     return names
 
 
+def kfold_planner(spec, dataset, quick: bool):
+    """Repeated (stratified) k-fold, scaled to the data size: tabular data and images."""
+    ev = spec.evaluation
+    folds, repeats, notes = choose_protocol(
+        dataset.n_rows, ev.folds, ev.repeats, explicit=ev.model_fields_set, quick=quick
+    )
+    plan = kfold_plan(dataset.encoded_target(), spec.task, folds, repeats, ev.seed)
+    plan.notes[:0] = notes
+    return plan
+
+
 class PrepareStage(Stage):
     name = "prepare"
 
     def run(self, context: RunContext) -> dict[str, Any]:
+        from dlrun.catalogue import PLANNERS
+
         spec, opts = context.spec, context.options
         dataset = context.dataset
-        y = dataset.encoded_target()
         ev = spec.evaluation
-        folds, repeats, notes = choose_protocol(
-            dataset.n_rows, ev.folds, ev.repeats, explicit=ev.model_fields_set,
-            quick=bool(opts.get("quick")),
-        )
-        plan = kfold_plan(y, spec.task, folds, repeats, ev.seed)
-        plan.notes[:0] = notes
+        planner = PLANNERS.get(dataset.kind) if dataset.kind in PLANNERS else kfold_planner
+        plan = planner(spec, dataset, bool(opts.get("quick")))
         views = list(spec.views or views_for(dataset.kind))
         algos = selected_algorithms(spec, dataset.kind, opts.get("only"))
         candidates = [Candidate(a, v, spec.params.get(a, {})) for a in algos for v in views]
