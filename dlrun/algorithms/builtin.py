@@ -60,8 +60,14 @@ def svm(ctx: BuildContext, params: dict[str, Any]):
 
     kwargs = _pick(params, "C", "kernel", "gamma")
     if ctx.task == "classification":
-        needs_proba = METRICS.get(ctx.metric).needs_proba if ctx.metric in METRICS else False
-        return SVC(probability=needs_proba, random_state=ctx.seed, **kwargs)
+        model = SVC(random_state=ctx.seed, **kwargs)
+        if ctx.metric in METRICS and METRICS.get(ctx.metric).needs_proba:
+            # probabilities from an internal cross-validated calibration (what
+            # SVC(probability=True) did, the way scikit-learn now recommends)
+            from sklearn.calibration import CalibratedClassifierCV
+
+            return CalibratedClassifierCV(model, ensemble=False, cv=3)
+        return model
     return SVR(**kwargs)
 
 

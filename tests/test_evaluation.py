@@ -1,0 +1,181 @@
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dlrun import api
+from dlrun.errors import ArgumentError
+from dlrun.evaluation.resampling import kfold_plan
+from dlrun.evaluation.stats import corrected_resampled_ttest, mark_same_as_best
+from dlrun.evaluation.store import ResultStore
+from dlrun.progress import CollectingReporter
+from tests.helpers import classification_csv, regression_csv, write_project
+
+FAST = {"evaluation": {"folds": 3, "repeats": 2, "seed": 1}}
+
+
+@pytest.fixture
+def clf_project(tmp_path):
+    csv = classification_csv(tmp_path / "data.csv")
+    return write_project(tmp_path, "clf", {"source": str(csv), "target": "label"}, **FAST)
+
+
+def test_stratified_plan_keeps_class_shares_and_is_seeded():
+    y = np.array([0] * 60 + [1] * 30)
+    plan = kfold_plan(y, "classification", 3, 2, seed=1)
+    assert plan.name == "repeated stratified k-fold" and len(plan.folds) == 6
+    for fold in plan.folds:
+        assert np.mean(y[fold.test]) == pytest.approx(1 / 3)
+        assert not set(fold.train) & set(fold.test)
+    again = kfold_plan(y, "classification", 3, 2, seed=1)
+    assert [f.digest() for f in plan.folds] == [f.digest() for f in again.folds]
+
+
+def test_rare_class_reduces_folds_with_a_note():
+    y = np.array([0] * 50 + [1] * 40 + [2] * 4)
+    plan = kfold_plan(y, "classification", 10, 1, seed=1)
+    assert plan.n_splits == 4 and "rarest class has only 4 rows" in plan.notes[0]
+
+
+def test_single_row_class_falls_back_to_plain_kfold():
+    y = np.array([0] * 50 + [1] * 40 + [2])
+    plan = kfold_plan(y, "classification", 5, 1, seed=1)
+    assert plan.name == "repeated k-fold" and "single row" in plan.notes[0]
+
+
+def test_corrected_ttest_is_more_conservative_than_the_naive_one():
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    a = 0.80 + rng.normal(scale=0.03, size=30)
+    b = a - 0.01 + rng.normal(scale=0.02, size=30)
+    naive = stats.ttest_rel(a, b).pvalue
+    corrected = corrected_resampled_ttest(a, b, test_fraction=0.1)
+    d = a - b
+    t = d.mean() / math.sqrt((1 / 30 + 0.1 / 0.9) * d.var(ddof=1))
+    assert corrected == pytest.approx(2 * stats.t.sf(abs(t), 29))
+    assert corrected > naive
+    assert corrected_resampled_ttest(a, a, 0.1) == 1.0
+
+
+def test_mark_same_as_best():
+    rows = [{"scores": [0.9, 0.91, 0.89, 0.9]}, {"scores": [0.9, 0.9, 0.9, 0.905]},
+            {"scores": [0.5, 0.52, 0.49, 0.5]}]
+    mark_same_as_best(rows, 0.25)
+    assert [r["same_as_best"] for r in rows] == [True, True, False]
+
+
+def test_evaluate_contract_and_reuse(clf_project):
+    board = api.evaluate(clf_project, only=["baseline", "linear", "cart"])
+    assert board["task"] == "classification" and board["greater_is_better"] is True
+    assert board["jobs"] == {"total": 3 * 4 * 6, "computed": 72, "reused": 0}
+    algos = {r["algorithm"] for r in board["rows"]}
+    assert algos == {"baseline", "linear", "cart"}
+    means = [r["mean"] for r in board["rows"]]
+    assert means == sorted(means, reverse=True)
+    for row in board["rows"]:
+        assert len(row["scores"]) == 6 and isinstance(row["same_as_best"], bool)
+        assert row["mean"] == pytest.approx(np.mean(row["scores"]), abs=1e-6)
+    base = next(r for r in board["rows"] if r["algorithm"] == "baseline")
+    shares = board["data"]["classes"]
+    assert base["mean"] == pytest.approx(max(shares.values()) / sum(shares.values()), abs=0.01)
+    assert board["rows"][0]["mean"] > base["mean"] + 0.1
+
+    again = api.evaluate(clf_project, only=["baseline", "linear", "cart"])
+    assert again["jobs"] == {"total": 72, "computed": 0, "reused": 72}
+    assert [r["scores"] for r in again["rows"]] == [r["scores"] for r in board["rows"]]
+
+
+def test_changed_protocol_recomputes(clf_project):
+    api.evaluate(clf_project, only=["baseline"])
+    spec = (clf_project / "project.yaml").read_text().replace("repeats: 2", "repeats: 3")
+    (clf_project / "project.yaml").write_text(spec)
+    board = api.evaluate(clf_project, only=["baseline"])
+    # repeat 0 and 1 folds are the same draws: only repeat 2 is new
+    assert board["jobs"]["total"] == 4 * 9 and board["jobs"]["reused"] == 4 * 6
+
+
+def test_reproducible_with_seeded_algorithms(tmp_path):
+    csv = classification_csv(tmp_path / "data.csv")
+    runs = []
+    for name in ("one", "two"):
+        project = write_project(tmp_path, name, {"source": str(csv), "target": "label"},
+                                views=["raw"], **FAST)
+        runs.append(api.evaluate(project, only=["random_forest", "xgboost"]))
+    assert [(r["algorithm"], r["scores"]) for r in runs[0]["rows"]] == \
+           [(r["algorithm"], r["scores"]) for r in runs[1]["rows"]]
+
+
+def test_unknown_only_is_an_argument_error(clf_project):
+    with pytest.raises(ArgumentError) as info:
+        api.evaluate(clf_project, only=["linear", "gbm"])
+    assert info.value.field == "--only" and "gbm" in str(info.value)
+
+
+def test_interrupted_run_keeps_finished_results(clf_project, monkeypatch):
+    from dlrun.evaluation import executors
+
+    real_run = executors.LocalExecutor.run
+
+    def run_then_interrupt(self, jobs, data):
+        for i, item in enumerate(real_run(self, jobs, data)):
+            if i == 10:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(executors.LocalExecutor, "run", run_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        api.evaluate(clf_project, only=["baseline", "linear"])
+    with ResultStore(clf_project / ".dlrun" / "results.sqlite") as store:
+        assert store.count() == 10
+    monkeypatch.undo()
+    board = api.evaluate(clf_project, only=["baseline", "linear"])
+    assert board["jobs"] == {"total": 48, "computed": 38, "reused": 10}
+
+
+def test_failing_algorithm_does_not_sink_the_others(clf_project, monkeypatch):
+    from dlrun.catalogue import ALGORITHMS
+
+    info = ALGORITHMS.get("cart")
+
+    def broken(ctx, params):
+        raise RuntimeError("boom")
+
+    import dataclasses
+
+    monkeypatch.setitem(ALGORITHMS._entries, "cart", dataclasses.replace(info, build=broken))
+    reporter = CollectingReporter()
+    board = api.evaluate(clf_project, only=["baseline", "cart"], reporter=reporter)
+    assert {r["algorithm"] for r in board["rows"]} == {"baseline"}
+    assert {f["algorithm"] for f in board["failures"]} == {"cart"}
+    assert "boom" in board["failures"][0]["error"]
+    assert any("cart" in text for level, text in reporter.messages if level == "warning")
+
+
+def test_regression_protocol_and_metric(tmp_path):
+    csv = regression_csv(tmp_path / "reg.csv")
+    project = write_project(tmp_path, "reg", {"source": str(csv), "target": "y"},
+                            task="regression", metric="mae", views=["standardize"], **FAST)
+    board = api.evaluate(project, only=["baseline", "linear"])
+    assert board["protocol"]["name"] == "repeated k-fold" and board["greater_is_better"] is False
+    assert [r["algorithm"] for r in board["rows"]] == ["linear", "baseline"]
+    assert board["rows"][0]["mean"] < 0.5 < board["rows"][1]["mean"]
+
+
+def test_two_concurrent_runs_on_one_project(clf_project):
+    code = ("import json,sys; from dlrun import api; "
+            "b=api.evaluate(sys.argv[1], only=['baseline','linear','cart']); "
+            "print(json.dumps(b['rows']))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(clf_project)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    rows = [json.loads(out) for out, _ in outputs]
+    assert [r["scores"] for r in rows[0]] == [r["scores"] for r in rows[1]]
+    board = api.evaluate(clf_project, only=["baseline", "linear", "cart"])
+    assert board["jobs"]["reused"] == board["jobs"]["total"]
+    json.loads((clf_project / ".dlrun" / "leaderboard-last.json").read_text())
