@@ -1,7 +1,8 @@
 """Where jobs run: this process, a local process pool, or a Dask cluster.
 
-An executor takes jobs and the data they share and yields ``(job, result)``
-pairs as they finish, in any order; the caller persists each one at once.
+An executor takes groups of jobs (one job, or the folds of one candidate that
+train together) and the data they share, and yields ``(group, results)`` as
+groups finish, in any order; the caller persists each result at once.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from collections.abc import Iterator
 
 from dlrun.errors import ArgumentError
-from dlrun.evaluation.jobs import Job, JobData, run_job
+from dlrun.evaluation.jobs import Job, JobData, run_job_group
 
 
 def usable_cores() -> int:
@@ -32,10 +33,10 @@ class LocalExecutor:
     def __init__(self, jobs: int = 1):
         self.jobs = resolve_jobs(jobs)
 
-    def run(self, jobs: list[Job], data: JobData) -> Iterator[tuple[Job, dict]]:
-        if self.jobs == 1 or len(jobs) <= 1:
-            for job in jobs:
-                yield job, run_job(job, data)
+    def run(self, groups: list[list[Job]], data: JobData) -> Iterator[tuple[list[Job], list[dict]]]:
+        if self.jobs == 1 or len(groups) <= 1:
+            for group in groups:
+                yield group, run_job_group(group, data)
             return
         from joblib import Parallel, delayed, parallel_config
 
@@ -44,13 +45,18 @@ class LocalExecutor:
         threads = max(1, usable_cores() // self.jobs)
         with parallel_config(backend="loky", inner_max_num_threads=threads):
             parallel = Parallel(n_jobs=self.jobs, return_as="generator_unordered", batch_size=1)
-            results = parallel(delayed(_run_indexed)(i, job, data) for i, job in enumerate(jobs))
+            # the biggest groups first, so the pool does not end on one long group
+            order = sorted(range(len(groups)), key=lambda i: -len(groups[i]))
+            results = parallel(delayed(_run_indexed)(i, groups[i], data) for i in order)
             for index, result in results:
-                yield jobs[index], result
+                yield groups[index], result
 
 
-def _run_indexed(index: int, job: Job, data: JobData):
-    return index, run_job(job, data)
+def _run_indexed(index: int, group: list[Job], data: JobData):
+    import os
+
+    os.environ.setdefault("DLRUN_THREADS", os.environ.get("OMP_NUM_THREADS", ""))
+    return index, run_job_group(group, data)
 
 
 def make_executor(backend: str = "local", jobs: int | None = 1, scheduler: str | None = None):

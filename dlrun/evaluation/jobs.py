@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 
 from dlrun.catalogue import BuildContext
 from dlrun.evaluation.candidates import Candidate, build_pipeline
@@ -77,6 +78,21 @@ def run_job(job: Job, data: JobData) -> dict[str, Any]:
     return run_tabular_job(job, data)
 
 
+def _score(pipeline, X_test, y_test, ctx: BuildContext) -> dict[str, float]:
+    y_pred = pipeline.predict(X_test)
+    y_score = None
+    if ctx.task == "classification":
+        y_score = aligned_scores(pipeline, X_test, ctx.n_classes)
+    return score_all(ctx.task, y_test, y_pred, y_score, ctx.n_classes)
+
+
+def _failure(err: Exception) -> dict[str, Any]:
+    return {
+        "error": f"{type(err).__name__}: {err}".strip()[:500],
+        "traceback": traceback.format_exc(limit=6),
+    }
+
+
 def run_tabular_job(job: Job, data: JobData) -> dict[str, Any]:
     """Fit and score; never raises (errors come back as ``{"error": ...}``)."""
     ctx = data.context
@@ -84,24 +100,61 @@ def run_tabular_job(job: Job, data: JobData) -> dict[str, Any]:
         pipeline = build_pipeline(job.candidate, ctx, data.numeric, data.categorical)
         X_train = take_rows(data.X, job.train)
         X_test = take_rows(data.X, job.test)
-        y_train, y_test = data.y[job.train], data.y[job.test]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             start = time.perf_counter()
-            pipeline.fit(X_train, y_train)
+            pipeline.fit(X_train, data.y[job.train])
             fit_seconds = time.perf_counter() - start
-            y_pred = pipeline.predict(X_test)
-            y_score = None
-            if ctx.task == "classification":
-                y_score = aligned_scores(pipeline, X_test, ctx.n_classes)
-            metrics = score_all(ctx.task, y_test, y_pred, y_score, ctx.n_classes)
+            metrics = _score(pipeline, X_test, data.y[job.test], ctx)
         return {"metrics": metrics, "fit_seconds": fit_seconds}
     except Exception as err:  # a failing algorithm must not sink the others
-        return {
-            "error": f"{type(err).__name__}: {err}".strip()[:500],
-            "traceback": traceback.format_exc(limit=6),
-        }
+        return _failure(err)
 
 
-def run_job_batch(jobs: list[Job], data: JobData) -> list[dict[str, Any]]:
-    return [run_job(job, data) for job in jobs]
+def stackable(candidate: Candidate, data: JobData) -> bool:
+    """Whether this candidate's folds can train together (its model has ``fit_many``)."""
+    if data.context.data_kind != "tabular":
+        from dlrun.catalogue import JOB_RUNNERS
+
+        if data.context.data_kind in JOB_RUNNERS or data.context.task == "forecasting":
+            return False
+    from dlrun.catalogue import ALGORITHMS
+
+    try:
+        model = ALGORITHMS.get(candidate.algorithm).make(data.context, candidate.params)
+    except Exception:  # noqa: BLE001 - the per-job path reports the error
+        return False
+    return hasattr(model, "fit_many")
+
+
+def run_job_group(jobs: list[Job], data: JobData) -> list[dict[str, Any]]:
+    """Run jobs of one candidate; with several folds and a ``fit_many`` model, the
+    folds train together (each fold's view is still fitted on its own training rows)."""
+    if len(jobs) == 1 or not stackable(jobs[0].candidate, data):
+        return [run_job(job, data) for job in jobs]
+    ctx = data.context
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            views, train_x, train_y, view_seconds = [], [], [], []
+            for job in jobs:
+                pipeline = build_pipeline(job.candidate, ctx, data.numeric, data.categorical)
+                view, model = pipeline.named_steps["view"], pipeline.named_steps["model"]
+                start = time.perf_counter()
+                train_x.append(view.fit_transform(take_rows(data.X, job.train)))
+                view_seconds.append(time.perf_counter() - start)
+                train_y.append(data.y[job.train])
+                views.append(view)
+            start = time.perf_counter()
+            models = model.fit_many(train_x, train_y)
+            shared = (time.perf_counter() - start) / len(jobs)
+            results = []
+            for job, view, fitted, seconds in zip(jobs, views, models, view_seconds, strict=True):
+                pipeline = Pipeline([("view", view), ("model", fitted)])
+                metrics = _score(pipeline, take_rows(data.X, job.test), data.y[job.test], ctx)
+                results.append({"metrics": metrics, "fit_seconds": seconds + shared})
+            return results
+    except Exception as err:  # noqa: BLE001 - reported per job, others go on
+        return [_failure(err) for _ in jobs]
+
+

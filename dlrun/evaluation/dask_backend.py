@@ -1,0 +1,62 @@
+"""Run the job grid on a Dask distributed cluster.
+
+The same job groups the local executor runs are submitted as Dask futures; the
+data they share is scattered to the workers once. Results come back as they
+finish and the caller persists each one at once, exactly as locally, so an
+interrupted distributed run keeps what finished too. Workers need dlrun and its
+dependencies installed (the same environment as the client).
+
+Without ``--scheduler`` a local cluster (one single-threaded worker process per
+core) is started for the duration of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlrun.errors import ArgumentError, DlrunError
+from dlrun.evaluation.jobs import Job, JobData, run_job_group
+
+
+class DaskExecutor:
+    def __init__(self, scheduler: str | None = None, timeout: float = 30.0):
+        self.scheduler = scheduler
+        self.timeout = timeout
+
+    def _client(self):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - depends on the install
+            raise DlrunError("--backend dask needs the 'dask' extra: pip install 'dlrun[dask]'") from None
+        if self.scheduler:
+            try:
+                return Client(self.scheduler, timeout=self.timeout), None
+            except (OSError, TimeoutError, ValueError) as err:
+                raise ArgumentError(
+                    f"cannot reach the Dask scheduler at {self.scheduler}: {err}",
+                    field="--scheduler",
+                    hint="Start one with `dask scheduler` and workers with `dask worker ADDR`.",
+                ) from None
+        from dlrun.evaluation.executors import usable_cores
+
+        cluster = LocalCluster(n_workers=usable_cores(), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return Client(cluster), cluster
+
+    def run(self, groups: list[list[Job]], data: JobData) -> Iterator[tuple[list[Job], list[dict]]]:
+        from distributed import as_completed
+
+        client, cluster = self._client()
+        futures = []
+        try:
+            shared = client.scatter(data, broadcast=True)
+            futures = [client.submit(run_job_group, group, shared, pure=False) for group in groups]
+            index = {future.key: group for future, group in zip(futures, groups, strict=True)}
+            for future in as_completed(futures):
+                yield index[future.key], future.result()
+        finally:
+            if futures:
+                client.cancel(futures)
+            client.close()
+            if cluster is not None:
+                cluster.close()
