@@ -43,7 +43,8 @@ class AlgorithmInfo:
     data_kinds: frozenset[str] = frozenset({TABULAR})
     family: str = "classical"  # baseline | classical | ensemble | boosting | deep
     description: str = ""
-    slow: bool = False  # subsampled on large data
+    slow: bool = False  # trains on a subsample of large training folds
+    max_train_rows: int | None = None  # that subsample's size (default 20,000 when slow)
     version: int = 1  # bump when the builder changes so cached results are redone
 
     @cached_property
@@ -66,6 +67,12 @@ class ViewInfo:
     data_kinds: frozenset[str] = frozenset({TABULAR})
     description: str = ""
     version: int = 1
+    # only these algorithms are evaluated on the view (None: every algorithm);
+    # e.g. image augmentation, which only the convolutional net applies
+    algorithms: frozenset[str] | None = None
+
+    def suits(self, algorithm: str) -> bool:
+        return self.algorithms is None or algorithm in self.algorithms
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,8 @@ def views_for(data_kind: str) -> list[str]:
 
 
 # Built-in entries register themselves on import (all light imports).
+from dlrun import images as _images  # noqa: E402,F401
+from dlrun import timeseries as _timeseries  # noqa: E402,F401
 from dlrun.algorithms import builtin as _algorithms  # noqa: E402,F401
 from dlrun.evaluation import metrics as _metrics  # noqa: E402,F401
 from dlrun.views import tabular as _views  # noqa: E402,F401

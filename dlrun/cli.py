@@ -80,13 +80,18 @@ def main():
 @click.option("--no-header", is_flag=True, help="The CSV has no header row.")
 @click.option("--dir", "directory", default="projects", show_default=True, metavar="DIR",
               help="Folder the project is created in.")
+@click.option("--test-size", "test_size", type=click.IntRange(min=1), metavar="N",
+              help="Time series: walk-forward, one step ahead, over the last N observations.")
+@click.option("--horizon", type=click.IntRange(min=1), metavar="H",
+              help="Time series: forecast H steps ahead (default 1).")
 @handle_errors
-def new(name, template, data, target, no_header, directory):
+def new(name, template, data, target, no_header, directory, test_size, horizon):
     """Scaffold a project DIR/NAME with a project.yaml inferred from the data."""
     from dlrun.scaffold import new_project
 
     path = new_project(name, template=template, data=data, target=target,
-                       header=False if no_header else None, directory=directory)
+                       header=False if no_header else None, directory=directory,
+                       test_size=test_size, horizon=horizon)
     click.echo(f"Created {path}")
     click.echo(f"Next: read {path}/README.md, then `dlrun validate {path}` and `dlrun evaluate {path}`.")
 

@@ -65,6 +65,10 @@ def leaderboard_table(board: dict):
     proto = board.get("protocol", {})
     title = (f"{board['project']}: {board['metric']} ({arrow}), {proto.get('name', '')} "
              f"{proto.get('folds', '?')}x{proto.get('repeats', '?')}")
+    if "folds" not in proto:  # e.g. walk-forward: origins, seeds, test size, horizon
+        title = (f"{board['project']}: {board['metric']} ({arrow}), {proto.get('name', '')}: "
+                 + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in proto.items()
+                             if k not in ("name", "seed")))
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("algorithm")

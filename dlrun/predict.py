@@ -114,6 +114,8 @@ def predict_file(entry, data, out=None) -> pd.DataFrame:
     else:
         X = read_new_rows(bundle, data)
     frame = predict_frame(bundle, X)
+    if getattr(X, "row_names", None):  # e.g. image files: which prediction is which file
+        frame.insert(0, "file", list(X.row_names))
     if out:
         from dlrun.io import atomic_write_text
 

@@ -23,8 +23,14 @@ Templates are a dict of name -> inference function (:data:`TEMPLATES`); the
 other kinds of the command contract (image, timeseries, text) are refused with
 an :class:`~dlrun.errors.ArgumentError` until they are added there.
 
-Light on purpose: pandas, PyYAML and pydantic only (no scikit-learn, no
-TensorFlow); ``sklearn:NAME`` data is described from the catalogue, not loaded.
+Light on purpose: PyYAML and pydantic only (no scikit-learn, no TensorFlow);
+``sklearn:NAME`` data is described from the catalogue, not loaded. A CSV file
+is described from the one pass :func:`~dlrun.data.sniff.sniff_csv` makes over
+it (value counts per column), without pandas; files that need pandas' reading
+rules to be described exactly (ragged rows, duplicate header names, quoting
+other than ``"``, boolean words, numbers mixed with text, missing targets,
+tiny classes, more than :data:`SCAN_ROWS` rows ...) and Parquet files go
+through :func:`dlrun.data.sources.read_frame` and ``build_dataset`` instead.
 """
 
 from __future__ import annotations
@@ -48,6 +54,11 @@ DEFAULT_SOURCE = "data.csv"
 MAX_INTEGER_CLASSES = 10
 IMBALANCE_RATIO = 4.0
 PLANNED_TEMPLATES = ("image", "timeseries", "text")
+#: CSV rows examined in pure Python; a longer file is read with pandas.
+SCAN_ROWS = 50_000
+#: Standard datasets are small classics: bigger files are not checked against
+#: the catalogue (its content signature needs every row).
+RECOGNISE_ROWS = 100_000
 
 SPEC_HEADER = """\
 # dlrun project spec (made by `dlrun new`; edit freely, then run `dlrun validate`).
@@ -125,7 +136,7 @@ def new_project(
         )
     description = extra.pop("description", None)
     for key, value in extra.items():
-        if value is not None:
+        if value is not None and key not in TEMPLATE_OPTIONS.get(template, ()):
             option = "--" + key.replace("_", "-")
             raise ArgumentError(f"{option} does not apply to a {template} project", field=option)
 
@@ -290,9 +301,7 @@ def _tabular_sklearn(request: Request) -> Draft:
 
 
 def _tabular_file(request: Request) -> Draft:
-    from dlrun.data.sniff import MISSING_MARKERS, sniff_csv
-    from dlrun.data.sources import build_dataset, format_from_suffix, read_frame
-    from dlrun.data.standard import match
+    from dlrun.data.sniff import MISSING_MARKERS, format_from_suffix, sniff_csv
     from dlrun.spec import DataSpec
 
     path = Path(request.data).expanduser()
@@ -314,7 +323,7 @@ def _tabular_file(request: Request) -> Draft:
     data: dict[str, Any] = {"source": source}
     if fmt == "csv":
         try:
-            info = sniff_csv(absolute, header=request.header)
+            info = sniff_csv(absolute, header=request.header, max_rows=SCAN_ROWS)
         except ValueError as err:
             raise DataError(str(err), field="--data") from None
         except OSError as err:
@@ -327,12 +336,18 @@ def _tabular_file(request: Request) -> Draft:
         )
         if not info.header:
             data["columns"] = list(info.columns)
+        draft = _draft_from_sniff(request, info, data, path, absolute)
+        if draft is not None:
+            return draft
     elif fmt != "parquet":
         raise ArgumentError(
             f"{path.name}: '{fmt}' files are not supported for tabular projects yet; "
             "use a CSV or Parquet file",
             field="--data",
         )
+
+    from dlrun.data.sources import build_dataset, read_frame
+    from dlrun.data.standard import match
 
     read_spec = dict(data, source=str(absolute), target="?")
     try:
@@ -348,7 +363,7 @@ def _tabular_file(request: Request) -> Draft:
     task = infer_task(y)
     notes: list[str] = []
 
-    entry = match(X, y)
+    entry = match(X, y) if len(frame) <= RECOGNISE_ROWS else None
     reference = None
     if entry is not None:
         task, metric = entry.task, entry.metric
@@ -390,20 +405,190 @@ def _tabular_file(request: Request) -> Draft:
     return Draft(spec, _describe_data(dataset, path, data), notes)
 
 
+_BOOLEAN_WORDS = frozenset({"True", "False", "TRUE", "FALSE", "true", "false"})
+
+
+def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path,
+                      absolute: Path) -> Draft | None:
+    """The draft :func:`_tabular_file` would make, from the sniff's value counts alone.
+
+    None when the file needs pandas' reading and cleaning rules to be described
+    exactly (see the module docstring): the caller then reads it with pandas.
+    The result must equal what the pandas path writes (tests/test_scaffold.py).
+    """
+    from dlrun.data.sniff import is_number
+    from dlrun.data.standard import match_stats, numeric_total
+    from dlrun.spec import DataSpec
+
+    columns, counts, kinds = info.columns, info.counts, info.kinds
+    if (info.sampled or info.ragged or info.quotechar != '"' or info.n_rows < 2
+            or not counts or any(name.startswith("Unnamed: ") for name in info.header_row)):
+        return None
+    named = [n for n in info.header_row if n]
+    if len(set(named)) < len(named):  # pandas renames duplicates its own way
+        return None
+    for column in columns:
+        values = counts[column]
+        if not _BOOLEAN_WORDS.isdisjoint(values):
+            return None
+        if info.whitespace and any('"' in v for v in values):
+            return None
+        if kinds[column] == "categorical" and any(is_number(v) for v in values):
+            return None  # numbers mixed with text: build_dataset's rules and warnings
+    DataSpec(**dict(data, source=str(absolute), target="?"))
+    target = resolve_target(columns, request.target)
+    if info.missing_counts.get(target) or kinds[target] == "empty":
+        return None  # rows are dropped (or none is left): build_dataset says so
+    data["target"] = target
+    y_counts = _label_counts(counts[target], numeric=kinds[target] == "numeric")
+    task = "classification"
+    if kinds[target] == "numeric":
+        integral = all(abs(x - round(x)) < 1e-9 for x in y_counts)
+        if not (integral and len(y_counts) <= MAX_INTEGER_CLASSES):
+            task = "regression"
+
+    features = [c for c in columns if c != target]
+    entry = None
+    if info.n_rows <= RECOGNISE_ROWS:
+        total = sum(numeric_total(counts[c]) for c in features if kinds[c] != "empty")
+        entry = match_stats((info.n_rows, len(columns)), counts[target], total)
+    notes: list[str] = []
+    if entry is not None:
+        task, metric = entry.task, entry.metric
+        if (data.get("columns") and entry.columns and len(entry.columns) == len(columns)
+                and columns.index(target) == len(columns) - 1):
+            rename = dict(zip(columns, entry.columns, strict=True))
+            data["columns"] = list(entry.columns)
+            data["target"] = target = rename[target]
+            counts = {rename[c]: v for c, v in counts.items()}
+            kinds = {rename[c]: v for c, v in kinds.items()}
+            features = [rename[c] for c in features]
+            missing = {rename[c]: n for c, n in info.missing_counts.items()}
+        else:
+            missing = dict(info.missing_counts)
+        notes.append(f"Recognised by its content as the standard dataset **{entry.title}**.")
+    else:
+        missing = dict(info.missing_counts)
+        sizes = list(y_counts.values())
+        imbalanced = len(sizes) >= 2 and max(sizes) >= IMBALANCE_RATIO * min(sizes)
+        metric = ("mae" if task != "classification"
+                  else "balanced_accuracy" if imbalanced else "accuracy")
+    if task == "regression" and kinds[target] != "numeric":
+        return None  # build_dataset refuses it
+    if task == "classification" and (len(y_counts) < 2 or min(y_counts.values()) < 2):
+        return None  # a single class (refused) or tiny classes (warned about)
+
+    empty = [c for c in features if kinds[c] == "empty"]
+    if empty:
+        data["drop"] = empty
+        notes.append(f"Dropped columns without any value: {', '.join(empty)}.")
+    features = [c for c in features if c not in empty]
+    if not features:
+        return None
+
+    spec = {
+        "name": request.name,
+        "description": entry.title if entry else "",
+        "task": task,
+        "data": data,
+        "metric": metric,
+        "evaluation": {"folds": 10, "repeats": 3, "seed": 1},
+    }
+    if entry is not None and entry.reference_spec() is not None:
+        spec["reference"] = entry.reference_spec().model_dump(exclude_none=True)
+    if not spec["description"]:
+        del spec["description"]
+    DataSpec(**dict(data, source=str(absolute)))
+
+    n_numeric = sum(kinds[c] == "numeric" for c in features)
+    lines = [
+        f"- Source: `{path.name}` ({info.n_rows} rows, {len(features)} features: "
+        f"{n_numeric} numeric, {len(features) - n_numeric} categorical).",
+        _read_as_line(data),
+    ]
+    if task == "classification":
+        labels = y_counts
+        if kinds[target] == "numeric":
+            finite_int = all(x == round(x) for x in y_counts)
+            labels = {(int(x) if finite_int else x): n for x, n in y_counts.items()}
+        ranked = sorted(labels.items(), key=lambda kv: -kv[1])
+        shown = ", ".join(f"{label}: {n}" for label, n in ranked[:10])
+        more = f" (and {len(ranked) - 10} more)" if len(ranked) > 10 else ""
+        lines.append(
+            f"- Target `{target}`: {len(ranked)} classes, {shown}{more}; "
+            f"majority share {ranked[0][1] / info.n_rows:.3f}."
+        )
+    else:
+        lo, median, hi, mean, std = _moments(y_counts)
+        lines.append(
+            f"- Target `{target}`: min {lo:.4g}, median {median:.4g}, "
+            f"max {hi:.4g}, mean {mean:.4g}, standard deviation {std:.4g}."
+        )
+    lines.append(_missing_line({c: missing[c] for c in features if missing.get(c)}))
+    return Draft(spec, lines, notes)
+
+
+def _label_counts(values: dict[str, int], *, numeric: bool) -> dict:
+    """Value counts as pandas counts them: numbers equal as floats are one value."""
+    if not numeric:
+        return dict(values)
+    merged: dict[float, int] = {}
+    for value, n in values.items():
+        x = float(value)
+        merged[x] = merged.get(x, 0) + n
+    return merged
+
+
+def _moments(counts: dict[float, int]) -> tuple[float, float, float, float, float]:
+    """min, median, max, mean and standard deviation (ddof=1) of counted numbers."""
+    import math
+
+    ordered = sorted(counts.items())
+    size = sum(counts.values())
+    mean = math.fsum(x * n for x, n in ordered) / size
+    var = math.fsum(n * (x - mean) ** 2 for x, n in ordered) / (size - 1)
+
+    def nth(k: int) -> float:
+        seen = 0
+        for x, n in ordered:
+            seen += n
+            if k < seen:
+                return x
+        return ordered[-1][0]  # pragma: no cover
+
+    half = size // 2
+    median = nth(half) if size % 2 else (nth(half - 1) + nth(half)) / 2
+    return ordered[0][0], median, ordered[-1][0], mean, math.sqrt(var)
+
+
+def _read_as_line(data: dict[str, Any]) -> str:
+    delim = {" ": "blanks", "\t": "tab"}.get(data["delimiter"], f"`{data['delimiter']}`")
+    return (
+        f"- Read as: delimiter {delim}, "
+        + ("header row" if data["header"] else "no header row (columns named in project.yaml)")
+        + ", missing markers: "
+        + ", ".join(f"`{m}`" if m else "empty field" for m in data["missing"])
+        + "."
+    )
+
+
+def _missing_line(missing: dict[str, int]) -> str:
+    if not missing:
+        return "- No missing values found."
+    return (
+        "- Missing values: "
+        + ", ".join(f"`{c}` {n}" for c, n in sorted(missing.items(), key=lambda kv: -kv[1]))
+        + "."
+    )
+
+
 def _describe_data(dataset, path: Path, data: dict[str, Any]) -> list[str]:
     lines = [
         f"- Source: `{path.name}` ({dataset.n_rows} rows, {dataset.X.shape[1]} features: "
         f"{len(dataset.numeric)} numeric, {len(dataset.categorical)} categorical).",
     ]
     if "delimiter" in data:
-        delim = {" ": "blanks", "\t": "tab"}.get(data["delimiter"], f"`{data['delimiter']}`")
-        lines.append(
-            f"- Read as: delimiter {delim}, "
-            + ("header row" if data["header"] else "no header row (columns named in project.yaml)")
-            + ", missing markers: "
-            + ", ".join(f"`{m}`" if m else "empty field" for m in data["missing"])
-            + "."
-        )
+        lines.append(_read_as_line(data))
     y = dataset.y
     if dataset.task == "classification":
         counts = y.value_counts()
@@ -418,19 +603,31 @@ def _describe_data(dataset, path: Path, data: dict[str, Any]) -> list[str]:
             f"- Target `{data['target']}`: min {y.min():.4g}, median {y.median():.4g}, "
             f"max {y.max():.4g}, mean {y.mean():.4g}, standard deviation {y.std():.4g}."
         )
-    missing = dataset.meta.get("n_missing") or {}
-    if missing:
-        lines.append(
-            "- Missing values: "
-            + ", ".join(f"`{c}` {n}" for c, n in sorted(missing.items(), key=lambda kv: -kv[1]))
-            + "."
-        )
-    else:
-        lines.append("- No missing values found.")
+    lines.append(_missing_line(dataset.meta.get("n_missing") or {}))
     return lines
 
 
 TEMPLATES: dict[str, Callable[[Request], Draft]] = {"tabular": _tabular}
+
+
+def _timeseries(request: Request) -> Draft:
+    from dlrun.timeseries.scaffold import timeseries_draft
+
+    return timeseries_draft(request)
+
+
+TEMPLATES["timeseries"] = _timeseries
+
+
+def _image(request: Request) -> Draft:
+    from dlrun.images.scaffold import infer_image
+
+    return infer_image(request)
+
+
+TEMPLATES["image"] = _image
+# keyword arguments (CLI options) a template accepts beyond the common ones
+TEMPLATE_OPTIONS: dict[str, tuple[str, ...]] = {"timeseries": ("test_size", "horizon")}
 
 
 # --------------------------------------------------------------------------- README
@@ -444,6 +641,8 @@ def render_readme(spec, draft: Draft, project_dir: Path) -> str:
     direction = "higher is better" if metric.greater_is_better else "lower is better"
     if spec.task == "classification":
         task_phrase = "classification: which class a row belongs to"
+    elif spec.task == "forecasting":
+        task_phrase = "forecasting: its next values, from its past (walk-forward validation)"
     else:
         task_phrase = "regression: a number"
 

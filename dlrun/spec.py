@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dlrun.errors import SpecError
 
 SPEC_FILE = "project.yaml"
-TASKS = ("classification", "regression")
-Task = Literal["classification", "regression"]
-DataFormat = Literal["auto", "csv", "parquet", "npz", "sklearn"]
+TASKS = ("classification", "regression", "forecasting")
+Task = Literal["classification", "regression", "forecasting"]
+DataFormat = Literal["auto", "csv", "parquet", "npz", "sklearn", "images"]
 
 
 class StrictModel(BaseModel):
@@ -89,6 +89,73 @@ class ReferenceSpec(StrictModel):
     source: str = ""
 
 
+class AugmentSpec(StrictModel):
+    """Training-time augmentation of images (Keras preprocessing layers, inactive at inference)."""
+
+    flip: Literal["none", "horizontal", "vertical", "both"] = Field(
+        "horizontal", description="Random flips ('none' for digits and text-like images)."
+    )
+    shift: float = Field(0.1, ge=0.0, le=0.5, description="Random shift, as a fraction of height/width.")
+    rotation: float = Field(
+        0.05, ge=0.0, le=0.5, description="Random rotation, as a fraction of a full turn (0.05 = 18 degrees)."
+    )
+
+
+class ImageSpec(StrictModel):
+    """How images are read (kind: image): the size they are resized to, and augmentation."""
+
+    image_size: list[int] | None = Field(
+        None, min_length=2, max_length=2,
+        description="[height, width] every image is resized to (default: inferred by `dlrun new`).",
+    )
+    channels: Literal[1, 3] | None = Field(None, description="1 (greyscale) or 3 (colour).")
+    augment: bool | AugmentSpec = Field(
+        True, description="Augmentation used by the 'augment' view (true: the defaults; false: none)."
+    )
+
+    @field_validator("image_size")
+    @classmethod
+    def _size(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and any(not 4 <= v <= 1024 for v in value):
+            raise ValueError("each side must be between 4 and 1024 pixels")
+        return value
+
+
+class TimeSeriesSpec(StrictModel):
+    """A time series (kind: timeseries) and its walk-forward protocol; unset values are
+    inferred from the data (see dlrun.timeseries.data)."""
+
+    time_column: str | None = Field(
+        None, description="Column with the dates/times (default: the first column when it is "
+        "not a series); values that do not parse as dates are read as an ordered index."
+    )
+    frequency: Literal["auto", "minutely", "hourly", "daily", "weekly", "monthly", "quarterly",
+                       "yearly", "none"] = Field(
+        "auto", description="Spacing of the observations ('auto': inferred from the time column)."
+    )
+    period: int | None = Field(
+        None, ge=1, le=1000, description="Season length in steps (default from the frequency: "
+        "12 monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly; 1 = no season)."
+    )
+    window: int | None = Field(
+        None, ge=1, le=1000, description="Lag-window width (past steps the models see; default: "
+        "one season, at least 3)."
+    )
+    test_size: int | None = Field(
+        None, ge=1, description="N: walk-forward over the last N observations (default: one "
+        "season when it is 12 or more steps, else 10% of the series, at most 365)."
+    )
+    horizon: int = Field(1, ge=1, le=1000, description="Forecast this many steps ahead.")
+    origins: int = Field(
+        1, ge=1, le=50, description="Walk-forward windows: the last N observations, then the N "
+        "before them, ...; each is one fold fitted on everything before it."
+    )
+    seeds: int = Field(
+        3, ge=1, le=30, description="Runs per algorithm, each with its own seed: nets vary run "
+        "to run, so a row is the mean over seeds and its spread is shown."
+    )
+
+
 class ProjectSpec(StrictModel):
     """A predictive-modelling project: data, target, task, metric and protocol."""
 
@@ -97,7 +164,7 @@ class ProjectSpec(StrictModel):
     kind: Literal["tabular", "image", "timeseries", "text"] = Field(
         "tabular", description="Kind of data: decides the data source, views, algorithms and resampling."
     )
-    task: Task = Field(description="classification or regression.")
+    task: Task = Field(description="classification, regression or forecasting.")
     data: DataSpec
     metric: str = Field(description="Metric that ranks the leaderboard.")
     views: list[str] | None = Field(
@@ -112,6 +179,10 @@ class ProjectSpec(StrictModel):
     )
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     reference: ReferenceSpec | None = None
+    images: ImageSpec | None = Field(None, description="Image reading and augmentation (kind: image).")
+    series: TimeSeriesSpec | None = Field(
+        None, description="Time column and walk-forward protocol (kind: timeseries)."
+    )
 
     @field_validator("name")
     @classmethod
@@ -119,6 +190,21 @@ class ProjectSpec(StrictModel):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
             raise ValueError("use letters, digits, '-', '_' or '.', starting with a letter or digit")
         return value
+
+    @model_validator(mode="after")
+    def _check_images(self) -> ProjectSpec:
+        if self.images is not None and self.kind != "image":
+            raise _field_error("images", "only applies to projects of kind: image", [])
+        return self
+
+    @model_validator(mode="after")
+    def _check_series(self) -> ProjectSpec:
+        if self.series is not None and self.kind != "timeseries":
+            raise _field_error("series", "only applies to projects of kind: timeseries", [])
+        if (self.task == "forecasting") != (self.kind == "timeseries"):
+            raise _field_error("task", "a forecasting task needs kind: timeseries, and kind: "
+                               "timeseries needs task: forecasting", [])
+        return self
 
     @model_validator(mode="after")
     def _check_names(self) -> ProjectSpec:

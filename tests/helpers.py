@@ -36,6 +36,6 @@ def regression_csv(path: Path, n: int = 120, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
     y = 3 * X[:, 0] - 2 * X[:, 1] + rng.normal(scale=0.3, size=n) + 10
-    lines = ["a,b,c,y"] + [f"{r[0]:.4f},{r[1]:.4f},{r[2]:.4f},{t:.4f}" for r, t in zip(X, y)]
+    lines = ["a,b,c,y"] + [f"{r[0]:.4f},{r[1]:.4f},{r[2]:.4f},{t:.4f}" for r, t in zip(X, y, strict=True)]
     path.write_text("\n".join(lines) + "\n")
     return path

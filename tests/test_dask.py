@@ -1,6 +1,5 @@
 """The job grid on a real Dask cluster: a scheduler and two worker processes on 127.0.0.1."""
 
-import shutil
 import socket
 import subprocess
 import sys

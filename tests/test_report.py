@@ -407,3 +407,11 @@ def test_importing_report_does_not_import_matplotlib_or_jinja():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_protocol_match_reads_sklearn_style_reference():
+    from dlrun.report.entry import protocol_match
+
+    ref = "RepeatedStratifiedKFold(n_splits=10, n_repeats=3, random_state=1)"
+    assert protocol_match({"name": "repeated stratified k-fold", "folds": 10, "repeats": 3}, ref)
+    assert protocol_match({"name": "repeated stratified k-fold", "folds": 5, "repeats": 1}, ref) is False

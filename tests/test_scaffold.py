@@ -141,7 +141,7 @@ def test_without_data_writes_a_valid_placeholder(in_tmp):
 
 def test_other_templates_not_yet(in_tmp):
     with pytest.raises(ArgumentError) as err:
-        new_project("img", template="image")
+        new_project("txt", template="text")
     assert err.value.field == "--template"
     assert "not supported yet" in str(err.value)
     assert not Path("projects/img").exists()
@@ -176,6 +176,87 @@ def test_new_does_not_import_heavy_libraries(in_tmp, shared_file):
         f"new_project('p', data={str(shared_file('pima-indians-diabetes.csv'))!r});"
         "new_project('q', data='sklearn:iris');"
         "bad=[m for m in ('sklearn','tensorflow','keras','xgboost','matplotlib') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- the pandas-free path
+
+SAME_AS_PANDAS = [
+    ("pima-indians-diabetes.csv", {"header": False}),
+    ("pima-indians-diabetes.csv", {"header": False, "target": "0"}),
+    ("sonar.csv", {}),
+    ("ionosphere.csv", {}),
+    ("abalone.csv", {}),
+    ("abalone.csv", {"target": "0"}),
+    ("housing.csv", {}),
+    ("iris.csv", {}),
+    ("adult-train.csv", {}),
+    ("wheat-seeds.csv", {}),
+    ("winequality-red.csv", {}),
+    ("banknote_authentication.csv", {}),
+]
+
+
+def _texts(path: Path) -> tuple[str, str]:
+    readme = (path / "README.md").read_text(encoding="utf-8").replace(str(path), "<P>")
+    return (path / "project.yaml").read_text(encoding="utf-8"), readme
+
+
+@pytest.mark.parametrize(("filename", "options"), SAME_AS_PANDAS)
+def test_csv_is_described_without_pandas_exactly_as_with_it(in_tmp, shared_file, monkeypatch,
+                                                             filename, options):
+    import dlrun.scaffold as scaffold_module
+
+    data = str(shared_file(filename))
+    used = []
+    fast = scaffold_module._draft_from_sniff
+
+    def spy(*args):
+        used.append(fast(*args))
+        return used[-1]
+
+    monkeypatch.setattr(scaffold_module, "_draft_from_sniff", spy)
+    quick = new_project("p", data=data, directory="a", **options)
+    assert used and used[0] is not None  # the stdlib path described it
+    monkeypatch.setattr(scaffold_module, "_draft_from_sniff", lambda *args: None)
+    slow = new_project("p", data=data, directory="b", **options)
+    assert _texts(quick) == _texts(slow)
+
+
+@pytest.mark.parametrize("text", [
+    "a,b,c,y\n1,?,x,yes\n2,3,?,no\n?,4,z,yes\n5,NA,x,no\n6,7,x,yes\n",  # markers
+    "a,b,y\n1,,0\n2,,1\n3,,0\n4,,1\n",  # an empty column
+    "x,y\n" + "".join(f"{i},{i * 0.37:.3f}\n" for i in range(50)),  # regression
+    "x,y\n" + "".join(f"{i},{1 if i < 5 else 0}\n" for i in range(40)),  # imbalanced
+    "x,y\n" + "".join(f"{i},c{i % 15}\n" for i in range(60)),  # many classes
+    "a,y\n1,1.5\n2,2.5\n3,1.5\n4,2.5\n5,1.5\n",  # non-integral numeric classes
+    "a\tb\tlabel\n1.5\tfoo\tA\n2.5\tbar\tB\n3.5\tfoo\tA\n4.5\tbar\tB\n",
+    "x,z,y\n" + "".join(f"{i},{'-' if i == 7 else i},{i % 2}\n" for i in range(40)),
+    "a,a,,y\n1,2,3,0\n4,5,6,1\n7,8,9,0\n",  # duplicate and blank names
+    "x,y\n1,a\n2,\n3,b\n4,a\n5,?\n6,b\n",  # missing targets
+    "x,y\n1,True\n2,False\n3,True\n4,False\n",  # booleans
+])
+def test_small_csv_files_same_with_or_without_pandas(in_tmp, tmp_csv, monkeypatch, text):
+    import dlrun.scaffold as scaffold_module
+
+    data = str(tmp_csv(text, name="data.tsv" if "\t" in text else "data.csv"))
+    quick = new_project("p", data=data, directory="a")
+    monkeypatch.setattr(scaffold_module, "_draft_from_sniff", lambda *args: None)
+    slow = new_project("p", data=data, directory="b")
+    assert _texts(quick) == _texts(slow)
+
+
+def test_new_on_a_csv_does_not_import_pandas(in_tmp, shared_file):
+    code = (
+        "import sys; from dlrun.scaffold import new_project;"
+        f"new_project('p', data={str(shared_file('adult-train.csv'))!r});"
+        f"new_project('q', data={str(shared_file('pima-indians-diabetes.csv'))!r}, header=False);"
+        "bad=[m for m in ('pandas','numpy','sklearn','tensorflow','xgboost','matplotlib')"
+        " if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))

@@ -10,7 +10,7 @@ import pytest
 
 from dlrun.data import load_dataset
 from dlrun.data.sniff import sniff_csv
-from dlrun.data.standard import catalogue, match, recognize, recognize_sklearn
+from dlrun.data.standard import catalogue, checksum, match, recognize, recognize_sklearn
 from dlrun.errors import BadInput, DataError
 from dlrun.spec import parse_spec
 
@@ -94,11 +94,22 @@ def test_forced_categorical_and_drop(tmp_csv, tmp_path):
 
 
 def test_mostly_numeric_column_gets_a_warning(tmp_csv, tmp_path):
-    rows = [["a", "b"]] + [[i, i % 2] for i in range(30)] + [["-", 1]]
+    rows = [["a", "b"]] + [[i, i % 2] for i in range(30)] + [["n.a.", 1]]
     tmp_csv(rows)
     ds = load_dataset(make_spec("data.csv", "b"), tmp_path)
     assert ds.categorical == ["a"]
-    assert any("'-'" in w and "data.missing" in w for w in ds.meta["warnings"])
+    assert any("'n.a.'" in w and "data.missing" in w for w in ds.meta["warnings"])
+
+
+@pytest.mark.parametrize("marker", ["-", "?", "NA", "null"])
+def test_standard_marker_in_a_numeric_column_is_missing_with_a_warning(tmp_csv, tmp_path, marker):
+    # e.g. a marker first seen after the rows `dlrun new` sniffed, so not in data.missing
+    rows = [["a", "b"]] + [[i, i % 2] for i in range(30)] + [[marker, 1]]
+    tmp_csv(rows)
+    ds = load_dataset(make_spec("data.csv", "b", missing=[""]), tmp_path)
+    assert ds.numeric == ["a"] and ds.X["a"].isna().sum() == 1
+    assert ds.meta["n_missing"] == {"a": 1}
+    assert any(repr(marker) in w and "data.missing" in w for w in ds.meta["warnings"])
 
 
 def test_parquet(tmp_path):
@@ -269,3 +280,31 @@ def test_whitespace_separated_file(tmp_csv, tmp_path):
     ds = load_dataset(spec, tmp_path)
     assert ds.X.shape == (12, 2) and ds.numeric == ["col0", "col1"]
     assert ds.classes == ["a", "b"]
+
+
+@pytest.mark.parametrize("filename", ["pima-indians-diabetes.csv", "sonar.csv", "abalone.csv",
+                                      "housing.csv", "iris.csv", "ionosphere.csv"])
+def test_match_stats_agrees_with_match(shared_file, tmp_path, filename):
+    from dlrun.data.sources import read_frame
+    from dlrun.data.standard import match_stats, numeric_total, target_summary
+
+    path = shared_file(filename)
+    info = sniff_csv(path)
+    spec = parse_spec({"name": "t", "task": "classification", "metric": "accuracy", "data": {
+        "source": str(path), "target": info.columns[-1], "header": info.header,
+        "delimiter": info.delimiter, "missing": info.missing + [""]}})
+    frame, _ = read_frame(spec.data, tmp_path)
+    target = info.columns[-1]
+    X, y = frame.drop(columns=[target]), frame[target]
+    features = info.columns[:-1]
+    total = sum(numeric_total(info.counts[c]) for c in features)
+    entry = match_stats((info.n_rows, len(info.columns)), info.counts[target], total)
+    assert entry is not None and entry == match(X, y)
+    assert abs(total - checksum(X)) <= 1e-6 * max(1.0, abs(total))
+    counts, moments = target_summary(info.counts[target])
+    assert counts == sorted(y.value_counts().tolist(), reverse=True)
+    if moments is not None:
+        assert moments == pytest.approx((y.mean(), y.std()))
+    # another shape, or other target counts, is not the same dataset
+    assert match_stats((info.n_rows + 1, len(info.columns)), info.counts[target], total) is None
+    assert match_stats((info.n_rows, len(info.columns)), info.counts[target], total + 1e3) is None

@@ -3,28 +3,34 @@ estimator; heavy libraries are imported inside the builder, never here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from dlrun.catalogue import BuildContext, algorithm
+from dlrun.catalogue import ALGORITHMS, BuildContext, algorithm
 
 BOTH = ("classification", "regression")
+WITH_FORECASTING = (*BOTH, "forecasting")  # also fitted on lag windows (dlrun.timeseries)
 
 
 def _pick(params: dict[str, Any], *names: str) -> dict[str, Any]:
     return {k: params[k] for k in names if k in params}
 
 
-@algorithm("baseline", tasks=BOTH, family="baseline",
-           description="naive floor: majority class, or the median (MAE) / mean target")
+@algorithm("baseline", tasks=WITH_FORECASTING, family="baseline",
+           description="naive floor: majority class, the median (MAE) / mean target, or persistence")
 def baseline(ctx: BuildContext, params: dict[str, Any]):
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
+    if ctx.task == "forecasting":  # the last observed value
+        from dlrun.timeseries.forecasters import make_naive
+
+        return make_naive("persistence", ctx, params)
     if ctx.task == "classification":
         return DummyClassifier(strategy="prior")
     return DummyRegressor(strategy="median" if ctx.metric == "mae" else "mean")
 
 
-@algorithm("linear", tasks=BOTH, description="logistic regression / ridge regression")
+@algorithm("linear", tasks=WITH_FORECASTING, description="logistic regression / ridge regression")
 def linear(ctx: BuildContext, params: dict[str, Any]):
     from sklearn.linear_model import LogisticRegression, Ridge
 
@@ -52,7 +58,8 @@ def cart(ctx: BuildContext, params: dict[str, Any]):
     return cls(random_state=ctx.seed, **_pick(params, "max_depth", "min_samples_leaf"))
 
 
-@algorithm("svm", tasks=BOTH, description="support vector machine (RBF kernel)", slow=True)
+@algorithm("svm", tasks=BOTH, description="support vector machine (RBF kernel)", slow=True,
+           max_train_rows=10_000)  # kernel SVMs cost O(n^2) memory and O(n^2..n^3) time
 def svm(ctx: BuildContext, params: dict[str, Any]):
     from sklearn.svm import SVC, SVR
 
@@ -71,13 +78,13 @@ def svm(ctx: BuildContext, params: dict[str, Any]):
     return SVR(**kwargs)
 
 
-@algorithm("random_forest", tasks=BOTH, family="ensemble", description="random forest")
+@algorithm("random_forest", tasks=WITH_FORECASTING, family="ensemble", description="random forest")
 def random_forest(ctx: BuildContext, params: dict[str, Any]):
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
     cls = RandomForestClassifier if ctx.task == "classification" else RandomForestRegressor
     kwargs = _pick(params, "n_estimators", "max_features", "min_samples_leaf")
-    if ctx.task == "regression" and kwargs.get("max_features") == "sqrt":
+    if ctx.task != "classification" and kwargs.get("max_features") == "sqrt":
         kwargs["max_features"] = 1.0 / 3.0  # the usual p/3 for regression forests
     return cls(random_state=ctx.seed, n_jobs=1, **kwargs)
 
@@ -93,16 +100,35 @@ def extra_trees(ctx: BuildContext, params: dict[str, Any]):
     return cls(random_state=ctx.seed, n_jobs=1, **kwargs)
 
 
-@algorithm("xgboost", tasks=BOTH, family="boosting", description="gradient-boosted trees (XGBoost): the bar")
+@algorithm("xgboost", tasks=WITH_FORECASTING, family="boosting", description="gradient-boosted trees (XGBoost): the bar")
 def xgboost(ctx: BuildContext, params: dict[str, Any]):
     from dlrun.algorithms.boosting import make_xgboost
 
     return make_xgboost(ctx, params)
 
 
-@algorithm("mlp", tasks=BOTH, family="deep", slow=True,
+@algorithm("mlp", tasks=WITH_FORECASTING, family="deep", slow=True,
            description="Keras multilayer perceptron, early stopping on a split of the training fold")
 def mlp(ctx: BuildContext, params: dict[str, Any]):
     from dlrun.algorithms.keras.mlp import make_mlp
 
+    if ctx.task == "forecasting":  # early stopping on the latest training windows
+        from dlrun.timeseries.nets import make_net
+
+        return make_net("mlp", ctx, params)
     return make_mlp(ctx, params)
+
+
+@algorithm("cnn", tasks=("classification",), data_kinds=("image",), family="deep", slow=True,
+           description="Keras convolutional net, depth scaled to the input, early stopping on a "
+                       "split of the training fold")
+def cnn(ctx: BuildContext, params: dict[str, Any]):
+    from dlrun.algorithms.keras.cnn import make_cnn
+
+    return make_cnn(ctx, params)
+
+
+# Images: these read the flattened, scaled pixels of the image views (dlrun.images).
+for _name in ("baseline", "linear", "knn", "cart", "svm", "random_forest", "extra_trees", "xgboost", "mlp"):
+    _info = ALGORITHMS.get(_name)
+    ALGORITHMS.register(_name, replace(_info, data_kinds=_info.data_kinds | {"image"}))

@@ -1,8 +1,23 @@
-"""Data sources: reading the data a spec points to into a :class:`Dataset`."""
+"""Data sources: reading the data a spec points to into a :class:`Dataset`.
 
-from dlrun.data.dataset import Dataset
+``Dataset`` is imported on first use (module ``__getattr__``) so that light
+submodules such as :mod:`dlrun.data.sniff` do not pull in pandas and numpy.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dlrun.data.dataset import Dataset
 
 __all__ = ["Dataset", "load_dataset"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Dataset":
+        from dlrun.data.dataset import Dataset
+
+        return Dataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_dataset(spec, project_dir):

@@ -17,10 +17,12 @@ Conventions shared with :mod:`dlrun.data.sources`:
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 #: Strings recognised as "missing value" markers, in the order they are reported.
@@ -32,6 +34,10 @@ WHITESPACE = " "
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _SAMPLE_BYTES = 64 * 1024
 _SAMPLE_LINES = 200
+#: Files up to this size are read whole (then split); bigger ones are streamed.
+_WHOLE_BYTES = 64 * 1024 * 1024
+#: Characters str.splitlines/str.split treat differently from csv.reader.
+_ODD_CHARS = "\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 @dataclass
@@ -48,6 +54,11 @@ class CsvInfo:
     n_rows: int  # data rows (the header row not counted, blank lines skipped)
     encoding: str = "utf-8-sig"
     missing_counts: dict[str, int] = field(default_factory=dict)  # column -> missing cells
+    #: column -> Counter of its stripped values (of the rows examined)
+    counts: dict[str, Counter] = field(default_factory=dict, repr=False)
+    sampled: bool = False  # only the first ``max_rows`` data rows were examined
+    ragged: bool = False  # some row has another number of fields than the widest early row
+    header_row: list[str] = field(default_factory=list, repr=False)  # stripped, before cleaning
 
     @property
     def whitespace(self) -> bool:
@@ -56,6 +67,22 @@ class CsvInfo:
     @property
     def n_columns(self) -> int:
         return len(self.columns)
+
+
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+def format_from_suffix(path: Path) -> str:
+    """``parquet``, ``npz`` or ``csv`` (text), from a file name's suffix."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in {".gz", ".bz2", ".zip", ".xz"}:
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix == ".npz":
+        return "npz"
+    return "csv"  # .csv, .data, .txt and files without a suffix are read as text
 
 
 def is_number(text: str) -> bool:
@@ -205,12 +232,16 @@ def _has_header(rows: list[list[str]]) -> bool:
         return True
 
 
-def sniff_csv(path: str | Path, *, header: bool | None = None) -> CsvInfo:
+def sniff_csv(path: str | Path, *, header: bool | None = None,
+              max_rows: int | None = None) -> CsvInfo:
     """Sniff a delimited text file.
 
     ``header=None`` infers whether the first row holds names; ``True``/``False``
-    force it. Raises ``ValueError`` for an empty file and ``OSError`` when the
-    file cannot be read (callers turn these into :class:`~dlrun.errors.DataError`).
+    force it. ``max_rows`` limits the rows examined: a longer file is
+    ``sampled`` (kinds, markers and counts describe its first ``max_rows`` data
+    rows; ``n_rows`` comes from a line count). Raises ``ValueError`` for an
+    empty file and ``OSError`` when the file cannot be read (callers turn these
+    into :class:`~dlrun.errors.DataError`).
     """
     path = Path(path)
     sample, _ = read_text(path, _SAMPLE_BYTES)
@@ -224,39 +255,62 @@ def sniff_csv(path: str | Path, *, header: bool | None = None) -> CsvInfo:
 
     delimiter = _guess_delimiter(lines)
     quotechar = _guess_quotechar("\n".join(lines), delimiter)
-    text, encoding = read_text(path)
-    rows = split_rows(text, delimiter, quotechar)
-    if not rows:
-        raise ValueError(f"{path} is empty")
-    if header is None:
-        header = _has_header(rows[:_SAMPLE_LINES])
+    enabled = gc.isenabled()
+    gc.disable()  # many small lists and strings: the cyclic collector only slows this down
+    try:
+        return _sniff_rows(path, delimiter, quotechar, header, max_rows)
+    finally:
+        if enabled:
+            gc.enable()
 
-    width = max(len(r) for r in rows[:_SAMPLE_LINES])
+
+def _sniff_rows(path: Path, delimiter: str, quotechar: str, header: bool | None,
+                max_rows: int | None) -> CsvInfo:
+    limit = None if max_rows is None else max_rows + 1  # + the header row
+    raw, encoding, total = _read_rows(path, delimiter, quotechar, limit)
+    if not raw:
+        raise ValueError(f"{path} is empty")
+    head = [[f.strip() for f in row] for row in raw[:_SAMPLE_LINES]]
+    if header is None:
+        header = _has_header(head)
+
+    width = max(len(r) for r in head)
     if header:
-        columns = clean_names(rows[0] + [""] * (width - len(rows[0])))
-        body = rows[1:]
+        columns = clean_names(head[0] + [""] * (width - len(head[0])))
+        body = raw[1:]
     else:
         columns = generated_names(width)
-        body = rows
+        body = raw
+    ragged = any(len(r) != width for r in raw)
+    if ragged:  # pad short rows, ignore extra fields (readers refuse such files anyway)
+        body = [r[:width] + [""] * (width - len(r)) for r in body]
+    n_rows = (len(raw) if total is None else total) - (1 if header else 0)
+    sampled = max_rows is not None and n_rows > max_rows
+    if sampled:
+        body = body[:max_rows]
+        if total is None:  # a big file, streamed: count its lines instead
+            n_rows = max(n_rows, _count_lines(path) - (1 if header else 0))
 
     found: set[str] = set()
-    missing_counts = dict.fromkeys(columns, 0)
-    numeric = dict.fromkeys(columns, True)
-    present = dict.fromkeys(columns, False)
-    for row in body:
-        for j, name in enumerate(columns):
-            value = row[j] if j < len(row) else ""
-            if is_missing(value):
+    missing_counts: dict[str, int] = {}
+    kinds: dict[str, str] = {}
+    counts: dict[str, Counter] = {}
+    cells = zip(*body, strict=True) if body else ([] for _ in columns)
+    for name, cells_j in zip(columns, cells, strict=True):
+        values = _strip_counts(Counter(cells_j))
+        n_missing = 0
+        numeric = True
+        for value, n in values.items():
+            if value in MISSING_MARKERS:
                 found.add(value)
-                missing_counts[name] += 1
-                continue
-            present[name] = True
-            if numeric[name] and not is_number(value):
-                numeric[name] = False
-    kinds = {
-        c: ("empty" if not present[c] else "numeric" if numeric[c] else "categorical")
-        for c in columns
-    }
+                n_missing += n
+            elif numeric and not _NUMBER.match(value):
+                numeric = False
+        if n_missing:
+            missing_counts[name] = n_missing
+        present = n_missing < len(body)
+        kinds[name] = "empty" if not present else "numeric" if numeric else "categorical"
+        counts[name] = values
     return CsvInfo(
         path=path,
         delimiter=delimiter,
@@ -265,7 +319,70 @@ def sniff_csv(path: str | Path, *, header: bool | None = None) -> CsvInfo:
         missing=[m for m in MISSING_MARKERS if m in found],
         columns=columns,
         kinds=kinds,
-        n_rows=len(body),
+        n_rows=n_rows,
         encoding=encoding,
-        missing_counts={c: n for c, n in missing_counts.items() if n},
+        missing_counts=missing_counts,
+        counts=counts,
+        sampled=sampled,
+        ragged=ragged,
+        header_row=head[0] if header else [],
     )
+
+
+def _strip_counts(values: Counter) -> Counter:
+    """The counts keyed by stripped values (fields are compared stripped)."""
+    if all(v == v.strip() for v in values):
+        return values
+    out: Counter = Counter()
+    for value, n in values.items():
+        out[value.strip()] += n
+    return out
+
+
+def _read_rows(path: Path, delimiter: str, quotechar: str,
+               limit: int | None) -> tuple[list[list[str]], str, int | None]:
+    """Up to ``limit`` non-blank rows of raw (unstripped) fields.
+
+    Returns (rows, encoding, total): ``total`` counts every row of the file when
+    it is known (the file was read whole), None when only ``limit`` rows were read.
+    """
+    if limit is None or path.stat().st_size <= _WHOLE_BYTES:
+        text, encoding = read_text(path)
+        rows = _split_text(text, delimiter, quotechar)
+        return (rows if limit is None else rows[:limit]), encoding, len(rows)
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            with open(path, encoding=encoding, newline="") as handle:
+                rows = list(islice(_parse(handle, delimiter, quotechar), limit))
+            return rows, encoding, (len(rows) if len(rows) < limit else None)
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError("latin-1", b"", 0, 1, "undecodable")  # pragma: no cover
+
+
+def _split_text(text: str, delimiter: str, quotechar: str) -> list[list[str]]:
+    if (delimiter != WHITESPACE and quotechar not in text
+            and not any(c in text for c in _ODD_CHARS)):
+        # no quoting and only ordinary line breaks: str.split is what csv.reader would do
+        rows = [line.split(delimiter) for line in text.splitlines()]
+        return [row for row in rows if not (len(row) <= 1 and not row[0].strip())]
+    return list(_parse(io.StringIO(text, newline=""), delimiter, quotechar))
+
+
+def _parse(lines, delimiter: str, quotechar: str):
+    """Non-blank rows of raw fields from an iterable of lines."""
+    if delimiter == WHITESPACE:
+        return (row for row in (line.split() for line in lines) if row)
+    reader = csv.reader(lines, delimiter=delimiter, quotechar=quotechar, skipinitialspace=True)
+    return (row for row in reader if row and not (len(row) <= 1 and not row[0].strip()))
+
+
+def _count_lines(path: Path) -> int:
+    """Non-blank-ish line count, fast (bytes): an estimate of the rows of a big file."""
+    n = 0
+    last = b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")

@@ -31,15 +31,24 @@ import numpy as np
 import pandas as pd
 
 from dlrun.data.dataset import Dataset
-from dlrun.data.sniff import WHITESPACE, clean_names, generated_names
+from dlrun.data.sniff import (  # noqa: F401  (format_from_suffix: re-exported)
+    PARQUET_SUFFIXES,
+    WHITESPACE,
+    clean_names,
+    format_from_suffix,
+    generated_names,
+)
 from dlrun.errors import DataError
 from dlrun.spec import DataSpec, ProjectSpec
 
 SKLEARN_LOADERS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".data", ".dat", ".tab"}
-PARQUET_SUFFIXES = {".parquet", ".pq"}
 #: Share of numbers above which a column with a few odd strings gets a warning.
 _MOSTLY_NUMERIC = 0.9
+#: Strings that mean "missing" in an otherwise numeric column even when
+#: data.missing does not list them (``dlrun new`` sniffs markers on the first
+#: rows of a big file only): read as NaN, with a warning.
+STANDARD_MARKERS = ("?", "NA", "N/A", "NaN", "null", "-")
 
 
 def load_dataset(spec: ProjectSpec, project_dir: str | Path) -> Dataset:
@@ -105,31 +114,26 @@ def read_frame(data: DataSpec, project_dir: Path) -> tuple[pd.DataFrame, dict[st
     return frame, meta
 
 
-def format_from_suffix(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in {".gz", ".bz2", ".zip", ".xz"}:
-        suffixes = suffixes[:-1]
-    suffix = suffixes[-1] if suffixes else ""
-    if suffix in PARQUET_SUFFIXES:
-        return "parquet"
-    if suffix == ".npz":
-        return "npz"
-    return "csv"  # .csv, .data, .txt and files without a suffix are read as text
-
-
 def _read_csv(path: Path, data: DataSpec) -> pd.DataFrame:
-    """All fields as stripped strings (no type guessing yet), named."""
+    """The file's columns, named; missing markers already NaN.
+
+    pandas' C parser infers the types (numbers come back as floats, fast and
+    compact even for millions of rows); columns holding any text stay strings
+    and are cleaned by :func:`clean_frame` like every other source.
+    """
     sep = r"\s+" if data.delimiter == WHITESPACE else data.delimiter
     kwargs: dict[str, Any] = dict(
         sep=sep,
-        header=None,
-        dtype=str,
+        header=0 if data.header else None,
         keep_default_na=False,
-        na_filter=False,
+        na_values=list(data.missing),
         skipinitialspace=True,
         skip_blank_lines=True,
         quotechar='"',
+        low_memory=False,
     )
+    if sep == r"\s+":
+        kwargs.pop("skipinitialspace")
     frame = None
     for encoding in ("utf-8-sig", "latin-1"):
         try:
@@ -150,13 +154,13 @@ def _read_csv(path: Path, data: DataSpec) -> pd.DataFrame:
     if frame is None:
         raise DataError(f"{path} is not a text file", field="data.source")
     # a line holding only delimiters / blanks is not a row
-    blank = pd.concat([frame[c].isna() | frame[c].str.strip().eq("") for c in frame.columns], axis=1)
+    blank = frame.isna()
+    for column in frame.columns:
+        if frame[column].dtype == object or isinstance(frame[column].dtype, pd.StringDtype):
+            blank[column] |= frame[column].astype(str).str.strip().eq("")
     frame = frame.loc[~blank.all(axis=1)]
     if data.header:
-        if frame.empty:
-            raise DataError(f"{path} is empty", field="data.source")
-        names = clean_names([("" if pd.isna(v) else v) for v in frame.iloc[0].tolist()])
-        frame = frame.iloc[1:]
+        names = clean_names(["" if str(c).startswith("Unnamed: ") else str(c) for c in frame.columns])
     else:
         names = generated_names(frame.shape[1])
     if data.columns is not None:
@@ -256,7 +260,7 @@ def _clean_strings(series: pd.Series, markers: set[str]) -> pd.Series:
 
 def _mostly_text(series: pd.Series, sample: int = 200) -> bool:
     """Cheap check on the first values: most of them are not numbers."""
-    head = series.dropna().head(sample)
+    head = series[~series.isin(STANDARD_MARKERS)].dropna().head(sample)
     return bool(len(head)) and pd.to_numeric(head, errors="coerce").notna().mean() < 0.5
 
 
@@ -355,7 +359,16 @@ def build_dataset(
             categorical.append(column)
         else:
             numbers, bad = _to_numeric(series)
-            if not bad:
+            if bad and numbers.notna().any() and all(v in STANDARD_MARKERS for v in bad):
+                columns[column] = numbers
+                numeric.append(column)
+                n_bad = int(series.isin(bad).sum())
+                shown = ", ".join(repr(v) for v in bad)
+                warnings.append(
+                    f"column '{column}' holds numbers and {n_bad} cell(s) {shown}, read as "
+                    "missing; add them to data.missing to say so in project.yaml."
+                )
+            elif not bad:
                 columns[column] = numbers
                 numeric.append(column)
             else:

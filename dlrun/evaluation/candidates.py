@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dlrun.catalogue import ALGORITHMS, VIEWS, BuildContext
@@ -36,7 +36,13 @@ class Candidate:
 def build_pipeline(candidate: Candidate, context: BuildContext, numeric, categorical):
     from sklearn.pipeline import Pipeline
 
+    if context.task == "forecasting":  # the view frames the series inside a forecaster
+        from dlrun.timeseries.forecasters import forecasting_pipeline
+
+        return forecasting_pipeline(candidate, context)
     view = VIEWS.get(candidate.view).build(numeric, categorical)
+    # the builder may adapt to the view that feeds it (e.g. the CNN augments on 'augment')
+    context = replace(context, meta={**context.meta, "view": candidate.view})
     model = ALGORITHMS.get(candidate.algorithm).make(context, candidate.params)
     return Pipeline([("view", view), ("model", model)])
 

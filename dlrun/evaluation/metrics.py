@@ -11,12 +11,24 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from dlrun.catalogue import METRICS, Metric
+
+
+class _LazyNumpy:
+    """``np``, imported on first use: validating a spec (``dlrun new``) registers the
+    metrics but never computes one, and must not pay for importing NumPy."""
+
+    def __getattr__(self, name):
+        import numpy
+
+        return getattr(numpy, name)
+
+
+np = _LazyNumpy()
 
 CLF = frozenset({"classification"})
 REG = frozenset({"regression"})
+REG_FC = frozenset({"regression", "forecasting"})  # errors in the target's units
 
 
 def _register(name, fn, greater, tasks, label, **kw):
@@ -100,9 +112,9 @@ _register("balanced_accuracy", _balanced_accuracy, True, CLF, "balanced accuracy
 _register("f1", _f1, True, CLF, "F1 (binary; macro for multi-class)")
 _register("roc_auc", _roc_auc, True, CLF, "ROC AUC (one-vs-rest for multi-class)", needs_score=True)
 _register("log_loss", _log_loss, False, CLF, "log loss", needs_score=True, needs_proba=True)
-_register("rmse", _rmse, False, REG, "root mean squared error")
-_register("mse", _mse, False, REG, "mean squared error")
-_register("mae", _mae, False, REG, "mean absolute error")
+_register("rmse", _rmse, False, REG_FC, "root mean squared error")
+_register("mse", _mse, False, REG_FC, "mean squared error")
+_register("mae", _mae, False, REG_FC, "mean absolute error")
 _register("r2", _r2, True, REG, "R²")
 
 

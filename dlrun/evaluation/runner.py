@@ -59,6 +59,14 @@ def subsample(train: np.ndarray, max_rows: int, seed: int, y: np.ndarray, task: 
     return np.sort(kept)
 
 
+def row_cap(algorithm: str, override: int | None) -> int | None:
+    """Most training rows a slow algorithm sees per fold (None: no cap)."""
+    info = ALGORITHMS.get(algorithm)
+    if not info.slow:
+        return None
+    return override or info.max_train_rows or DEFAULT_SLOW_MAX_ROWS
+
+
 def make_jobs(candidates: list[Candidate], plan: Plan, dataset: Dataset, context: BuildContext,
               slow_max_rows: int | None) -> list[Job]:
     data_id = dataset.fingerprint()
@@ -68,11 +76,11 @@ def make_jobs(candidates: list[Candidate], plan: Plan, dataset: Dataset, context
               "n_classes": context.n_classes}
     for cand in candidates:
         identity = cand.identity()
-        slow = ALGORITHMS.get(cand.algorithm).slow
+        cap = row_cap(cand.algorithm, slow_max_rows)
         for fold in plan.folds:
             train = fold.train
-            if slow and slow_max_rows:
-                train = subsample(train, slow_max_rows, plan.seed, y, dataset.task)
+            if cap:
+                train = subsample(train, cap, plan.seed, y, dataset.task)
             key = job_key(identity, ctx_id, data_id, fold.digest(), len(train))
             jobs.append(Job(key, cand, fold.id, train, fold.test))
     return jobs
@@ -92,7 +100,11 @@ def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: Re
             pending.append(job)
     if not pending:
         return grid
-    data = JobData(dataset.X, dataset.encoded_target(), dataset.numeric, dataset.categorical, context)
+    data = JobData(dataset.X, dataset.encoded_target(), dataset.numeric, dataset.categorical, context,
+                   data_id=dataset.fingerprint())
+    # view- and fold-major order: consecutive jobs share a fitted view (see jobs.fitted_view)
+    fold_order = {job.fold_id: i for i, job in enumerate(jobs)}
+    pending.sort(key=lambda j: (j.candidate.view, fold_order[j.fold_id]))
     errors: dict[tuple[str, str], str] = {}
     groups = group_jobs(pending, data)
     reporter.start("fitting", len(pending))

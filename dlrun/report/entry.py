@@ -215,8 +215,8 @@ def protocol_text(protocol: dict | None, evaluation: Any = None) -> str:
         }
     parts = [str(protocol.get("name") or "resampling")]
     folds, repeats = protocol.get("folds"), protocol.get("repeats")
-    if folds and repeats and repeats > 1:
-        parts.append(f"{folds} folds x {repeats} repeats")
+    if folds and repeats:
+        parts.append(f"{folds} folds x {repeats} repeat{'s' if repeats > 1 else ''}")
     elif folds:
         parts.append(f"{folds} folds")
     extra = [
@@ -256,7 +256,9 @@ def protocol_match(protocol: dict | None, reference_protocol: str) -> bool | Non
     if ours != theirs:
         return False
     if ours == "k-fold":
-        found = re.search(r"(\d+)\s*-?\s*(?:fold|x\s*\d*\s*cv|cv)", text)
+        found = (re.search(r"n_splits\s*=\s*(\d+)", text)
+                 or re.search(r"(\d+)\s*-?\s*(?:fold|x\s*\d*\s*cv|cv)", text)
+                 or re.search(r"\b(\d+)\s*[x×]\s*\d+\b", text))
         if found and protocol.get("folds") and int(found.group(1)) != int(protocol["folds"]):
             return False
     return True

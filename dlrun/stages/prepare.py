@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from dlrun.catalogue import ALGORITHMS, algorithms_for, views_for
+from dlrun.catalogue import ALGORITHMS, VIEWS, algorithms_for, views_for
 from dlrun.errors import ArgumentError
 from dlrun.evaluation.candidates import Candidate
 from dlrun.evaluation.resampling import choose_protocol, kfold_plan
@@ -55,17 +56,22 @@ class PrepareStage(Stage):
         plan = planner(spec, dataset, bool(opts.get("quick")))
         views = list(spec.views or views_for(dataset.kind))
         algos = selected_algorithms(spec, dataset.kind, opts.get("only"))
-        candidates = [Candidate(a, v, spec.params.get(a, {})) for a in algos for v in views]
-        slow_max_rows = ev.max_rows
-        if slow_max_rows is None and dataset.n_rows > 25_000:
-            slow_max_rows = 20_000
-        if slow_max_rows and dataset.n_rows > slow_max_rows:
-            slow = [a for a in algos if ALGORITHMS.get(a).slow]
-            if slow:
-                plan.notes.append(
-                    f"slow algorithms ({', '.join(slow)}) train on a {slow_max_rows:,}-row "
-                    "subsample of each training fold"
-                )
+        candidates = [Candidate(a, v, spec.params.get(a, {})) for a in algos for v in views
+                      if VIEWS.get(v).suits(a)]
+        slow_max_rows = ev.max_rows  # None: each slow algorithm's own cap
+        from dlrun.evaluation.runner import row_cap
+
+        train_rows = max((len(f.train) for f in plan.folds), default=0)
+        capped = {}
+        for a in algos:
+            cap = row_cap(a, slow_max_rows)
+            if cap and train_rows > cap:
+                capped.setdefault(cap, []).append(a)
+        for cap, names in sorted(capped.items()):
+            plan.notes.append(
+                f"{', '.join(names)} train on a {cap:,}-row subsample of each {train_rows:,}-row "
+                "training fold (set evaluation.max_rows to change)"
+            )
         for note in plan.notes:
             context.reporter.message(note, "warning" if "reduced" in note or "single" in note else "info")
         summary = data_summary(dataset)
@@ -80,10 +86,10 @@ class PrepareStage(Stage):
 def data_summary(dataset) -> dict[str, Any]:
     summary = {
         "rows": int(dataset.n_rows),
-        "features": int(dataset.X.shape[1]),
+        "features": int(math.prod(dataset.X.shape[1:])),  # images: pixels x channels
         "numeric": len(dataset.numeric),
         "categorical": len(dataset.categorical),
-        "missing_cells": int(dataset.X.isna().sum().sum()),
+        "missing_cells": int(dataset.X.isna().sum().sum()) if hasattr(dataset.X, "isna") else 0,
         "target": str(dataset.y.name),
     }
     if dataset.task == "classification":

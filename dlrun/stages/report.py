@@ -56,7 +56,7 @@ def save_model(entry_dir: Path, pipeline, candidate: Candidate, context: RunCont
         "task": dataset.task,
         "kind": dataset.kind,
         "classes": list(dataset.classes),
-        "columns": list(dataset.X.columns),
+        "columns": list(getattr(dataset.X, "columns", [])),  # none for image arrays
         "numeric": list(dataset.numeric),
         "categorical": list(dataset.categorical),
         "target": str(dataset.y.name),

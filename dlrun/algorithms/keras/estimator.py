@@ -64,6 +64,7 @@ class KerasEstimator(BaseEstimator):
     """
 
     _task = "regression"
+    _time_ordered = False  # rows are in time order: early stopping validates on the last ones
 
     def __init__(
         self,
@@ -113,6 +114,8 @@ class KerasEstimator(BaseEstimator):
         n_val = int(round(n * self.validation_fraction))
         if self.validation_fraction <= 0 or n_val < 2 or n - n_val < 2:
             return X, y, None, None
+        if self._time_ordered:  # time series: validate on the latest rows, never a shuffle
+            return X[: n - n_val], y[: n - n_val], X[n - n_val :], y[n - n_val :]
         from sklearn.model_selection import train_test_split
 
         stratify = None
@@ -158,32 +161,54 @@ class KerasEstimator(BaseEstimator):
         y_val_t = tf.constant(y_val if has_val else y_tr)
         variables = model.trainable_variables
 
+        classify = self._task == "classification"
+        y_scale = np.float32(getattr(self, "y_scale_", 1.0))
+
+        def val_metric(y_true, pred):  # accuracy, or MAE in the target's units
+            if classify:
+                hits = tf.equal(tf.cast(tf.argmax(pred, axis=1), y_true.dtype), y_true)
+                return tf.reduce_mean(tf.cast(hits, tf.float32))
+            return tf.reduce_mean(tf.abs(pred - y_true)) * y_scale
+
         @tf.function(reduce_retracing=True)
         def run_epochs(n_epochs):
-            def one_epoch(epoch, _):
+            # one row per epoch: mean training loss, validation loss, validation metric
+            def one_epoch(epoch, rows):
                 order = tf.random.shuffle(tf.range(n))
+                total = tf.constant(0.0)
                 for step in tf.range(steps):
                     idx = order[step * batch : tf.minimum((step + 1) * batch, n)]
                     xb, yb = tf.gather(x_tr_t, idx), tf.gather(y_tr_t, idx)
                     with tf.GradientTape() as tape:
                         pred = model(xb, training=True)
                         loss = loss_fn(yb, pred)
+                        total += tf.cast(loss, tf.float32)
                         if model.losses:
                             loss = loss + tf.add_n(model.losses)
                     grads = tape.gradient(loss, variables)
                     optimizer.apply_gradients(zip(grads, variables, strict=False))
-                return epoch + 1, loss_fn(y_val_t, model(x_val_t, training=False))
+                val_pred = model(x_val_t, training=False)
+                row = tf.stack([total / tf.cast(steps, tf.float32),
+                                tf.cast(loss_fn(y_val_t, val_pred), tf.float32),
+                                val_metric(y_val_t, val_pred)])
+                return epoch + 1, rows.write(epoch, row)
 
-            _, val_loss = tf.while_loop(
-                lambda e, _: e < n_epochs, one_epoch, (tf.constant(0), tf.constant(0.0))
+            _, rows = tf.while_loop(
+                lambda e, _: e < n_epochs, one_epoch,
+                (tf.constant(0), tf.TensorArray(tf.float32, size=n_epochs)),
             )
-            return val_loss
+            return rows.stack()
 
         best, best_weights, waited, done = np.inf, None, 0, 0
         history = []
+        curves = {"epoch": [], "loss": [], "val_loss": [], "val_metric": []}
         while done < self.epochs:
             chunk = min(EPOCHS_PER_CHUNK, self.epochs - done)
-            val_loss = float(run_epochs(tf.constant(chunk)))
+            rows = np.asarray(run_epochs(tf.constant(chunk)), dtype=float)
+            for i, (loss_i, val_i, metric_i) in enumerate(rows):
+                for key, value in zip(curves, (done + i + 1, loss_i, val_i, metric_i), strict=True):
+                    curves[key].append(float(value))
+            val_loss = float(rows[-1, 1])
             done += chunk
             history.append((done, val_loss))
             if not np.isfinite(val_loss):
@@ -198,6 +223,8 @@ class KerasEstimator(BaseEstimator):
             model.set_weights(best_weights)
         self.model_ = model
         self.history_ = history
+        # per-epoch curves for the report (val_* on the early-stopping split of the training data)
+        self.curves_ = {**curves, "metric": "accuracy" if classify else "mae", "has_val": has_val}
         self.epochs_trained_ = done
         self.n_features_in_ = X.shape[1] if X.ndim == 2 else int(np.prod(X.shape[1:]))
         return self
