@@ -385,18 +385,7 @@ def _tabular_file(request: Request) -> Draft:
         data["drop"] = empty
         notes.append(f"Dropped columns without any value: {', '.join(empty)}.")
 
-    spec = {
-        "name": request.name,
-        "description": entry.title if entry else "",
-        "task": task,
-        "data": data,
-        "metric": metric,
-        "evaluation": {"folds": 10, "repeats": 3, "seed": 1},
-    }
-    if reference is not None:
-        spec["reference"] = reference.model_dump(exclude_none=True)
-    if not spec["description"]:
-        del spec["description"]
+    spec = _tabular_spec(request.name, entry, task, data, metric, reference)
 
     # The same checks `dlrun validate` makes, so a scaffolded project loads.
     check = DataSpec(**dict(data, source=str(absolute)))
@@ -486,18 +475,8 @@ def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path,
     if not features:
         return None
 
-    spec = {
-        "name": request.name,
-        "description": entry.title if entry else "",
-        "task": task,
-        "data": data,
-        "metric": metric,
-        "evaluation": {"folds": 10, "repeats": 3, "seed": 1},
-    }
-    if entry is not None and entry.reference_spec() is not None:
-        spec["reference"] = entry.reference_spec().model_dump(exclude_none=True)
-    if not spec["description"]:
-        del spec["description"]
+    spec = _tabular_spec(request.name, entry, task, data, metric,
+                         entry.reference_spec() if entry is not None else None)
     DataSpec(**dict(data, source=str(absolute)))
 
     n_numeric = sum(kinds[c] == "numeric" for c in features)
@@ -684,3 +663,20 @@ def render_readme(spec, draft: Draft, project_dir: Path) -> str:
         data_lines="\n".join(data_lines),
         project_path=project_dir.as_posix(),
     )
+
+
+def _tabular_spec(name, entry, task, data, metric, reference) -> dict[str, Any]:
+    """The spec dict both tabular inference paths (stdlib and pandas) write."""
+    spec = {
+        "name": name,
+        "description": entry.title if entry else "",
+        "task": task,
+        "data": data,
+        "metric": metric,
+        "evaluation": {"folds": 10, "repeats": 3, "seed": 1},
+    }
+    if reference is not None:
+        spec["reference"] = reference.model_dump(exclude_none=True)
+    if not spec["description"]:
+        del spec["description"]
+    return spec
