@@ -254,8 +254,11 @@ def train_stacked(
         epoch, step = int(out[8]), int(out[9])
         done = ~state["active"] if epoch < epochs else np.ones(len(remaining), bool)
         for i in np.flatnonzero(done):
-            stopped[int(remaining[i])] = (epoch, [p[i] for p in state["best_params"]],
-                                          int(state["best_epoch"][i]), float(state["best"][i]))
+            best_epoch = int(state["best_epoch"][i])
+            # a fold that ran out of patience stopped `patience` epochs after its best one
+            last = epoch if state["active"][i] else min(epoch, best_epoch + int(patience))
+            stopped[int(remaining[i])] = (last, [p[i] for p in state["best_params"]],
+                                          best_epoch, float(state["best"][i]))
         if done.all():
             break
         keep = np.flatnonzero(~done)
