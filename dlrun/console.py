@@ -35,11 +35,12 @@ class RichReporter(Reporter):
             Progress,
             TextColumn,
             TimeElapsedColumn,
+            TimeRemainingColumn,
         )
 
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=self.console, transient=True,
+            TextColumn("left"), TimeRemainingColumn(), console=self.console, transient=True,
         )
         self._progress.start()
         self._task = self._progress.add_task(title, total=total)

@@ -299,7 +299,7 @@ def load_spec(project: str | Path) -> tuple[ProjectSpec, Path]:
             hint="Pass a project folder made by `dlrun new` or its project.yaml.",
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

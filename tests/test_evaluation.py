@@ -179,3 +179,50 @@ def test_two_concurrent_runs_on_one_project(clf_project):
     board = api.evaluate(clf_project, only=["baseline", "linear", "cart"])
     assert board["jobs"]["reused"] == board["jobs"]["total"]
     json.loads((clf_project / ".dlrun" / "leaderboard-last.json").read_text())
+
+
+def test_each_view_is_fitted_once_per_fold(clf_project):
+    from dlrun.evaluation import jobs
+
+    jobs._VIEW_CACHE.clear()
+    before = dict(jobs.VIEW_STATS)
+    api.evaluate(clf_project, only=["baseline", "linear", "cart"])
+    fitted = jobs.VIEW_STATS["fitted"] - before["fitted"]
+    reused = jobs.VIEW_STATS["reused"] - before["reused"]
+    # 4 views x 6 folds, each fitted once and reused by the two other algorithms
+    assert (fitted, reused) == (4 * 6, 2 * 4 * 6)
+
+
+def test_groups_keep_a_view_and_fold_together_and_stack_folds(monkeypatch):
+    from dlrun.evaluation import jobs as jobs_module
+    from dlrun.evaluation.candidates import Candidate
+    from dlrun.evaluation.jobs import Job, JobData
+    from dlrun.evaluation.runner import group_jobs
+
+    monkeypatch.setattr(jobs_module, "stackable", lambda cand, data: cand.algorithm == "linear")
+    cands = [Candidate(a, v) for v in ("power", "raw") for a in ("baseline", "linear", "cart")]
+    pending = [Job(f"{c.algorithm}/{c.view}/{f}", c, f, np.arange(10), np.arange(10, 12))
+               for c in cands for f in ("f0", "f1", "f2")]
+    pending.sort(key=lambda j: (j.candidate.view, j.fold_id))
+    data = JobData(np.zeros((12, 3)), np.zeros(12), [], [], context=None)
+    groups = [[j.key for j in g] for g in group_jobs(pending, data)]
+    assert groups[:4] == [
+        ["baseline/power/f0", "cart/power/f0"],
+        ["linear/power/f0", "linear/power/f1", "linear/power/f2"],  # where its first fold is
+        ["baseline/power/f1", "cart/power/f1"],
+        ["baseline/power/f2", "cart/power/f2"],
+    ]
+    assert sorted(k for g in groups for k in g) == sorted(j.key for j in pending)
+    assert len(groups) == 8
+
+
+def test_parallel_jobs_give_the_sequential_scores(tmp_path):
+    csv = classification_csv(tmp_path / "data.csv")
+    boards = {}
+    for jobs in (1, 2):
+        project = write_project(tmp_path, f"j{jobs}", {"source": str(csv), "target": "label"},
+                                views=["raw", "power"], **FAST)
+        boards[jobs] = api.evaluate(project, only=["baseline", "linear", "cart", "xgboost"], jobs=jobs)
+    assert boards[2]["jobs"] == boards[1]["jobs"] == {"total": 48, "computed": 48, "reused": 0}
+    assert [(r["algorithm"], r["view"], r["scores"]) for r in boards[2]["rows"]] == \
+           [(r["algorithm"], r["view"], r["scores"]) for r in boards[1]["rows"]]

@@ -78,7 +78,10 @@ def svm(ctx: BuildContext, params: dict[str, Any]):
     return SVR(**kwargs)
 
 
-@algorithm("random_forest", tasks=WITH_FORECASTING, family="ensemble", description="random forest")
+# Forests of 200 full-depth trees cost about n log n per tree: past 100k training
+# rows a fold takes minutes on one core, so larger folds train on a subsample.
+@algorithm("random_forest", tasks=WITH_FORECASTING, family="ensemble", description="random forest",
+           slow=True, max_train_rows=100_000)
 def random_forest(ctx: BuildContext, params: dict[str, Any]):
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
@@ -89,7 +92,8 @@ def random_forest(ctx: BuildContext, params: dict[str, Any]):
     return cls(random_state=ctx.seed, n_jobs=1, **kwargs)
 
 
-@algorithm("extra_trees", tasks=BOTH, family="ensemble", description="extremely randomized trees")
+@algorithm("extra_trees", tasks=BOTH, family="ensemble", description="extremely randomized trees",
+           slow=True, max_train_rows=100_000)
 def extra_trees(ctx: BuildContext, params: dict[str, Any]):
     from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 

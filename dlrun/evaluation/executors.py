@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 
 from dlrun.errors import ArgumentError
-from dlrun.evaluation.jobs import Job, JobData, run_job_group
+from dlrun.evaluation.jobs import Job, JobData, iter_job_group, run_job_group
 
 
 def usable_cores() -> int:
@@ -35,8 +35,8 @@ class LocalExecutor:
 
     def run(self, groups: list[list[Job]], data: JobData) -> Iterator[tuple[list[Job], list[dict]]]:
         if self.jobs == 1 or len(groups) <= 1:
-            for group in groups:
-                yield group, run_job_group(group, data)
+            for group in groups:  # job by job, so an interrupt loses at most one fit
+                yield from iter_job_group(group, data)
             return
         from joblib import Parallel, delayed, parallel_config
 

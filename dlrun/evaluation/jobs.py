@@ -11,6 +11,7 @@ import time
 import traceback
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,10 +46,14 @@ class JobData:
 
 # Fitted views per (data, view, fold), kept in each process: the same view on the
 # same training rows is the same transform whichever algorithm follows it, so it
-# is fitted once per fold instead of once per algorithm.
-_VIEW_CACHE: OrderedDict = OrderedDict()
-VIEW_CACHE_ENTRIES = 8
-VIEW_CACHE_MAX_BYTES = 256 * 2**20
+# is fitted once per fold instead of once per algorithm. Least recently used
+# entries go first once the transformed arrays pass VIEW_CACHE_MAX_BYTES in all
+# (the job groups of runner.group_jobs keep the jobs of one view and fold together,
+# so a small budget is enough for large data).
+_VIEW_CACHE: OrderedDict = OrderedDict()  # key -> (entry, bytes)
+VIEW_CACHE_ENTRIES = 256
+VIEW_CACHE_MAX_BYTES = 384 * 2**20
+VIEW_STATS = {"fitted": 0, "reused": 0}  # this process's view fits and cache hits
 
 
 def fitted_view(job: Job, data: JobData, view):
@@ -66,18 +71,27 @@ def fitted_view(job: Job, data: JobData, view):
         key = (data.data_id, job.candidate.view, VIEWS.get(job.candidate.view).version, h.hexdigest())
         if key in _VIEW_CACHE:
             _VIEW_CACHE.move_to_end(key)
-            return _VIEW_CACHE[key]
+            VIEW_STATS["reused"] += 1
+            return _VIEW_CACHE[key][0]
     start = time.perf_counter()
     x_train = view.fit_transform(take_rows(data.X, job.train), data.y[job.train])
     seconds = time.perf_counter() - start
+    VIEW_STATS["fitted"] += 1
     x_test = view.transform(take_rows(data.X, job.test))
     entry = (view, x_train, x_test, seconds)
-    size = getattr(x_train, "nbytes", 0) + getattr(x_test, "nbytes", 0)
-    if key is not None and size <= VIEW_CACHE_MAX_BYTES:
-        _VIEW_CACHE[key] = entry
-        while len(_VIEW_CACHE) > VIEW_CACHE_ENTRIES:
-            _VIEW_CACHE.popitem(last=False)
+    if key is not None:
+        _cache_put(key, entry, getattr(x_train, "nbytes", 0) + getattr(x_test, "nbytes", 0))
     return entry
+
+
+def _cache_put(key, entry, size: int) -> None:
+    if size > VIEW_CACHE_MAX_BYTES:
+        return
+    _VIEW_CACHE[key] = (entry, size)
+    total = sum(n for _, n in _VIEW_CACHE.values())
+    while len(_VIEW_CACHE) > VIEW_CACHE_ENTRIES or total > VIEW_CACHE_MAX_BYTES:
+        _, (_, n) = _VIEW_CACHE.popitem(last=False)
+        total -= n
 
 
 def aligned_scores(model, X, n_classes: int) -> np.ndarray | None:
@@ -174,10 +188,29 @@ def stackable(candidate: Candidate, data: JobData) -> bool:
     return hasattr(model, "fit_many")
 
 
+def is_stacked(jobs: list[Job], data: JobData) -> bool:
+    """Whether these jobs are several folds of one candidate that train together."""
+    first = jobs[0].candidate
+    return (len(jobs) > 1 and all(j.candidate == first and j.candidate.params == first.params for j in jobs)
+            and stackable(first, data))
+
+
+def iter_job_group(jobs: list[Job], data: JobData) -> Iterator[tuple[list[Job], list[dict[str, Any]]]]:
+    """Run a group in this process, yielding results as soon as they exist: job by
+    job, or all at once for folds that train together."""
+    if is_stacked(jobs, data):
+        yield jobs, run_job_group(jobs, data)
+        return
+    for job in jobs:
+        yield [job], [run_job(job, data)]
+
+
 def run_job_group(jobs: list[Job], data: JobData) -> list[dict[str, Any]]:
-    """Run jobs of one candidate; with several folds and a ``fit_many`` model, the
-    folds train together (each fold's view is still fitted on its own training rows)."""
-    if len(jobs) == 1 or not stackable(jobs[0].candidate, data):
+    """Run a group of jobs (see ``runner.group_jobs``): the jobs of one view and
+    fold one after the other (the view fitted once), or the folds of one
+    ``fit_many`` candidate together (each fold's view still fitted on its own
+    training rows)."""
+    if not is_stacked(jobs, data):
         return [run_job(job, data) for job in jobs]
     ctx = data.context
     try:

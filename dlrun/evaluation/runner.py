@@ -134,26 +134,46 @@ MAX_GROUP_CELLS = 20_000_000
 
 
 def group_jobs(pending: list[Job], data: JobData) -> list[list[Job]]:
-    """Singletons, except the pending folds of a candidate whose model trains
-    folds together (``fit_many``): those form groups, capped in size."""
+    """The units of work an executor ships to one process, in ``pending`` order.
+
+    * The pending folds of a candidate whose model trains folds together
+      (``fit_many``) form one group (capped in size), placed where its first fold is.
+    * Every other job joins the jobs that share its view and fold (one per
+      algorithm), so the view is fitted once for all of them in the process that
+      runs the group (:func:`dlrun.evaluation.jobs.fitted_view`) -- whichever
+      executor runs it and however many workers it has.
+    """
     from dlrun.evaluation.jobs import stackable
 
     by_candidate: dict[tuple[str, str], list[Job]] = {}
     for job in pending:
         by_candidate.setdefault((job.candidate.name, job.candidate.view), []).append(job)
-    groups: list[list[Job]] = []
     verdict: dict[str, bool] = {}
+    stacked: dict[tuple[str, str], list[list[Job]]] = {}
     width = max(1, int(np.prod(data.X.shape[1:])))
-    for jobs in by_candidate.values():
+    for cand_key, jobs in by_candidate.items():
         cand = jobs[0].candidate
         key = f"{cand.algorithm}:{sorted(cand.params.items())}"
         if key not in verdict:
-            verdict[key] = len(jobs) > 1 and stackable(cand, data)
-        if not verdict[key]:
-            groups.extend([job] for job in jobs)
+            verdict[key] = stackable(cand, data)
+        if len(jobs) > 1 and verdict[key]:
+            size = max(1, min(len(jobs), MAX_GROUP_CELLS // max(1, len(jobs[0].train) * width)))
+            stacked[cand_key] = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    groups: list[list[Job]] = []
+    shared: dict[tuple[str, str], list[Job]] = {}  # (view, fold) -> its group
+    placed: set[tuple[str, str]] = set()
+    for job in pending:
+        cand_key = (job.candidate.name, job.candidate.view)
+        if cand_key in stacked:
+            if cand_key not in placed:  # at its first fold; the later folds are in it
+                placed.add(cand_key)
+                groups.extend(stacked[cand_key])
             continue
-        size = max(1, min(len(jobs), MAX_GROUP_CELLS // max(1, len(jobs[0].train) * width)))
-        groups.extend(jobs[i : i + size] for i in range(0, len(jobs), size))
+        slot = (job.candidate.view, job.fold_id)
+        if slot not in shared:
+            shared[slot] = []
+            groups.append(shared[slot])
+        shared[slot].append(job)
     return groups
 
 

@@ -74,6 +74,9 @@ class PrepareStage(Stage):
             )
         for note in plan.notes:
             context.reporter.message(note, "warning" if "reduced" in note or "single" in note else "info")
+        context.reporter.message(
+            f"plan: {len(candidates)} candidates ({len(algos)} algorithms x {len(views)} views) x "
+            f"{len(plan.folds)} folds = {len(candidates) * len(plan.folds)} fits", "info")
         summary = data_summary(dataset)
         atomic_write_json(context.state_dir / "prepare.json", {
             "data": summary, "protocol": plan.describe(), "views": views, "algorithms": algos,
