@@ -193,7 +193,8 @@ def bench_scaling(sizes: list[int], scratch: Path) -> list[dict]:
         spec.write_text(spec.read_text() + "views: [standardize]\n")
         result = evaluate(project, only=["baseline", "linear", "xgboost"])
         results.append({"rows": n, "protocol": result["board"]["protocol"], "wall_s": round(result["wall"], 2),
-                        "peak_mb": round(result["peak_mb"]), "fit_s_per_fold": per_algorithm_fit(result["board"])})
+                        "peak_mb": round(result["peak_mb"]), "fit_s_per_fold": per_algorithm_fit(result["board"]),
+                        "notes": result["board"].get("notes", [])})
         csv.unlink()
     return results
 

@@ -47,8 +47,10 @@ class LabelSafeClassifier(ClassifierMixin, BaseEstimator):
 def make_xgboost(ctx: BuildContext, params: dict[str, Any]):
     from xgboost import XGBClassifier, XGBRegressor
 
+    from dlrun.evaluation.executors import thread_budget
+
     kwargs = dict(params)
-    kwargs.update(random_state=ctx.seed, n_jobs=1, tree_method="hist", verbosity=0)
+    kwargs.update(random_state=ctx.seed, n_jobs=thread_budget(), tree_method="hist", verbosity=0)
     if ctx.task == "classification":
         return LabelSafeClassifier(XGBClassifier(**kwargs))
     return XGBRegressor(**kwargs)

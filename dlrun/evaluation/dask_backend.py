@@ -50,7 +50,7 @@ class DaskExecutor:
         futures = []
         try:
             shared = client.scatter(data, broadcast=True)
-            futures = [client.submit(run_job_group, group, shared, pure=False) for group in groups]
+            futures = [client.submit(_run_on_worker, group, shared, pure=False) for group in groups]
             index = {future.key: group for future, group in zip(futures, groups, strict=True)}
             for future in as_completed(futures):
                 yield index[future.key], future.result()
@@ -60,3 +60,12 @@ class DaskExecutor:
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def _run_on_worker(group: list[Job], data: JobData) -> list[dict]:
+    """One task per worker thread: each fit keeps to one thread (start workers with
+    as many threads or processes as the machine has cores)."""
+    import os
+
+    os.environ["DLRUN_THREADS"] = "1"
+    return run_job_group(group, data)

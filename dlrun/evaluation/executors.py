@@ -21,6 +21,14 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def thread_budget() -> int:
+    """Threads one fit may use: cores/N in a worker of ``--jobs N`` or on a Dask
+    worker (``DLRUN_THREADS``, set by the executor), every core in this process
+    otherwise. Forests and XGBoost read it; their results do not depend on it."""
+    threads = os.environ.get("DLRUN_THREADS", "")
+    return int(threads) if threads.isdigit() and int(threads) > 0 else usable_cores()
+
+
 def resolve_jobs(jobs: int | None) -> int:
     if jobs is None or jobs == 0:
         return 1
@@ -53,9 +61,7 @@ class LocalExecutor:
 
 
 def _run_indexed(index: int, group: list[Job], data: JobData):
-    import os
-
-    os.environ.setdefault("DLRUN_THREADS", os.environ.get("OMP_NUM_THREADS", ""))
+    os.environ["DLRUN_THREADS"] = os.environ.get("OMP_NUM_THREADS") or "1"  # set by loky: cores/jobs
     return index, run_job_group(group, data)
 
 
