@@ -385,7 +385,7 @@ def _tabular_file(request: Request) -> Draft:
         data["drop"] = empty
         notes.append(f"Dropped columns without any value: {', '.join(empty)}.")
 
-    spec = _tabular_spec(request.name, entry, task, data, metric, reference)
+    spec = _tabular_spec(request.name, entry, task, data, metric, reference, len(frame), notes)
 
     # The same checks `dlrun validate` makes, so a scaffolded project loads.
     check = DataSpec(**dict(data, source=str(absolute)))
@@ -476,7 +476,7 @@ def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path,
         return None
 
     spec = _tabular_spec(request.name, entry, task, data, metric,
-                         entry.reference_spec() if entry is not None else None)
+                         entry.reference_spec() if entry is not None else None, info.n_rows, notes)
     DataSpec(**dict(data, source=str(absolute)))
 
     n_numeric = sum(kinds[c] == "numeric" for c in features)
@@ -665,7 +665,22 @@ def render_readme(spec, draft: Draft, project_dir: Path) -> str:
     )
 
 
-def _tabular_spec(name, entry, task, data, metric, reference) -> dict[str, Any]:
+def protocol_for(n_rows: int, notes: list[str]) -> dict[str, int]:
+    """The evaluation block for data of this size: 10 x 3, scaled down for large
+    data by the rule `dlrun evaluate` applies (the spec then shows the plan, and
+    the user may change it); a line for the README's notes when it is scaled."""
+    from dlrun.evaluation.protocol import DEFAULT_FOLDS, DEFAULT_REPEATS, choose_protocol
+
+    folds, repeats, _ = choose_protocol(n_rows, DEFAULT_FOLDS, DEFAULT_REPEATS, explicit=set(), quick=False)
+    if (folds, repeats) != (DEFAULT_FOLDS, DEFAULT_REPEATS):
+        notes.append(f"{n_rows:,} rows: evaluation uses {folds} folds x {repeats} repeat(s) instead of "
+                     f"{DEFAULT_FOLDS} x {DEFAULT_REPEATS}, and the slow algorithms train on a subsample "
+                     "of each fold (`dlrun evaluate` prints the plan); edit `evaluation` to change it.")
+    return {"folds": folds, "repeats": repeats, "seed": 1}
+
+
+def _tabular_spec(name, entry, task, data, metric, reference, n_rows: int,
+                  notes: list[str]) -> dict[str, Any]:
     """The spec dict both tabular inference paths (stdlib and pandas) write."""
     spec = {
         "name": name,
@@ -673,7 +688,7 @@ def _tabular_spec(name, entry, task, data, metric, reference) -> dict[str, Any]:
         "task": task,
         "data": data,
         "metric": metric,
-        "evaluation": {"folds": 10, "repeats": 3, "seed": 1},
+        "evaluation": protocol_for(n_rows, notes),
     }
     if reference is not None:
         spec["reference"] = reference.model_dump(exclude_none=True)

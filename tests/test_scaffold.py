@@ -262,3 +262,15 @@ def test_new_on_a_csv_does_not_import_pandas(in_tmp, shared_file):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("rows, protocol", [(150, (10, 3)), (25_000, (5, 1)), (60_000, (5, 1))])
+def test_protocol_suits_the_data_size(in_tmp, rows, protocol):
+    """Large data gets dlrun's plan in the spec itself: the written protocol is
+    what `dlrun evaluate` runs (explicit values are always honoured there)."""
+    lines = ["a,b,label"] + [f"{i % 97},{(i * 7) % 13},{i % 2}" for i in range(rows)]
+    (in_tmp / "big.csv").write_text("\n".join(lines) + "\n")  # 60k rows: the pandas path
+    path, spec, _ = scaffold("big", data="big.csv")
+    assert (spec.evaluation.folds, spec.evaluation.repeats) == protocol
+    readme = (path / "README.md").read_text()
+    assert (f"{rows:,} rows: evaluation uses" in readme) == (protocol != (10, 3))

@@ -14,11 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dlrun.errors import DataError
-
-# Row counts above which the default protocol scales down (spec values that
-# were set explicitly are always honoured).
-LARGE_ROWS = 20_000
-HUGE_ROWS = 100_000
+from dlrun.evaluation.protocol import HUGE_ROWS, LARGE_ROWS, choose_protocol  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -46,29 +42,6 @@ class Plan:
 
     def describe(self) -> dict:
         return {"name": self.name, "folds": self.n_splits, "repeats": self.n_repeats, "seed": self.seed}
-
-
-def choose_protocol(n_rows: int, folds: int, repeats: int, *, explicit: set[str], quick: bool):
-    """Folds and repeats for this data size; returns (folds, repeats, notes)."""
-    notes = []
-    if quick:
-        f, r = min(folds, 5), 1
-        notes.append(f"--quick: {f} folds x 1 repeat")
-        return f, r, notes
-    f, r = folds, repeats
-    if n_rows > HUGE_ROWS:
-        if "repeats" not in explicit:
-            r = 1
-        if "folds" not in explicit:
-            f = min(f, 3)
-    elif n_rows > LARGE_ROWS:
-        if "repeats" not in explicit:
-            r = 1
-        if "folds" not in explicit:
-            f = min(f, 5)
-    if (f, r) != (folds, repeats):
-        notes.append(f"{n_rows:,} rows: protocol scaled down to {f} folds x {r} repeat(s)")
-    return f, r, notes
 
 
 def kfold_plan(y: np.ndarray, task: str, folds: int, repeats: int, seed: int) -> Plan:
