@@ -126,3 +126,21 @@ def test_sniff_is_light():
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("header", [True, False])
+@pytest.mark.parametrize("extra", [0, 1, 500])
+def test_a_streamed_file_longer_than_max_rows_is_sampled(tmp_path, monkeypatch, header, extra):
+    """A big file is streamed up to max_rows; one row more must still mark it sampled
+    and count its rows (it was once described as exactly max_rows rows)."""
+    from dlrun.data import sniff
+
+    monkeypatch.setattr(sniff, "_WHOLE_BYTES", 0)  # stream every file
+    rows = 100 + extra
+    lines = (["a,b,label"] if header else []) + [f"{i},{i % 7},{i % 2}" for i in range(rows)]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n")
+    info = sniff_csv(path, header=header, max_rows=100)
+    assert info.n_rows == rows
+    assert info.sampled == (extra > 0)
+    assert sum(info.counts["col2" if not header else "label"].values()) == 100

@@ -266,7 +266,8 @@ def sniff_csv(path: str | Path, *, header: bool | None = None,
 
 def _sniff_rows(path: Path, delimiter: str, quotechar: str, header: bool | None,
                 max_rows: int | None) -> CsvInfo:
-    limit = None if max_rows is None else max_rows + 1  # + the header row
+    # + the header row, + one row more: a file that has it is longer than max_rows
+    limit = None if max_rows is None else max_rows + 2
     raw, encoding, total = _read_rows(path, delimiter, quotechar, limit)
     if not raw:
         raise ValueError(f"{path} is empty")
