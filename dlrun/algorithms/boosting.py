@@ -47,10 +47,10 @@ class LabelSafeClassifier(ClassifierMixin, BaseEstimator):
 def make_xgboost(ctx: BuildContext, params: dict[str, Any]):
     from xgboost import XGBClassifier, XGBRegressor
 
-    from dlrun.evaluation.executors import thread_budget
+    from dlrun.evaluation.executors import fit_threads
 
     kwargs = dict(params)
-    kwargs.update(random_state=ctx.seed, n_jobs=thread_budget(), tree_method="hist", verbosity=0)
+    kwargs.update(random_state=ctx.seed, n_jobs=fit_threads(ctx.n_rows), tree_method="hist", verbosity=0)
     if ctx.task == "classification":
         return LabelSafeClassifier(XGBClassifier(**kwargs))
     return XGBRegressor(**kwargs)

@@ -85,13 +85,13 @@ def svm(ctx: BuildContext, params: dict[str, Any]):
 def random_forest(ctx: BuildContext, params: dict[str, Any]):
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-    from dlrun.evaluation.executors import thread_budget
+    from dlrun.evaluation.executors import fit_threads
 
     cls = RandomForestClassifier if ctx.task == "classification" else RandomForestRegressor
     kwargs = _pick(params, "n_estimators", "max_features", "min_samples_leaf")
     if ctx.task != "classification" and kwargs.get("max_features") == "sqrt":
         kwargs["max_features"] = 1.0 / 3.0  # the usual p/3 for regression forests
-    return cls(random_state=ctx.seed, n_jobs=thread_budget(), **kwargs)
+    return cls(random_state=ctx.seed, n_jobs=fit_threads(ctx.n_rows), **kwargs)
 
 
 @algorithm("extra_trees", tasks=BOTH, family="ensemble", description="extremely randomized trees",
@@ -99,13 +99,13 @@ def random_forest(ctx: BuildContext, params: dict[str, Any]):
 def extra_trees(ctx: BuildContext, params: dict[str, Any]):
     from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 
-    from dlrun.evaluation.executors import thread_budget
+    from dlrun.evaluation.executors import fit_threads
 
     cls = ExtraTreesClassifier if ctx.task == "classification" else ExtraTreesRegressor
     kwargs = _pick(params, "n_estimators", "max_features", "min_samples_leaf")
     if ctx.task == "regression" and kwargs.get("max_features") == "sqrt":
         kwargs["max_features"] = 1.0
-    return cls(random_state=ctx.seed, n_jobs=thread_budget(), **kwargs)
+    return cls(random_state=ctx.seed, n_jobs=fit_threads(ctx.n_rows), **kwargs)
 
 
 @algorithm("xgboost", tasks=WITH_FORECASTING, family="boosting", description="gradient-boosted trees (XGBoost): the bar")
