@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dlrun.errors import SpecError
+from dlrun.evaluation.protocol import DEFAULT_FOLDS, DEFAULT_REPEATS
 
 SPEC_FILE = "project.yaml"
 TASKS = ("classification", "regression", "forecasting")
@@ -68,8 +69,8 @@ class DataSpec(StrictModel):
 class EvaluationSpec(StrictModel):
     """The resampling protocol used to compare algorithms."""
 
-    folds: int = Field(10, ge=2, le=100, description="k in repeated k-fold cross-validation.")
-    repeats: int = Field(3, ge=1, le=100, description="How many times the k folds are redrawn.")
+    folds: int = Field(DEFAULT_FOLDS, ge=2, le=100, description="k in repeated k-fold cross-validation.")
+    repeats: int = Field(DEFAULT_REPEATS, ge=1, le=100, description="How many times the k folds are redrawn.")
     seed: int = Field(1, ge=0, description="Seed for the folds and every algorithm.")
     max_rows: int | None = Field(
         None,
