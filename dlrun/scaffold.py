@@ -23,7 +23,11 @@ Templates are a dict of name -> inference function (:data:`TEMPLATES`); the
 other kinds of the command contract (image, timeseries, text) are refused with
 an :class:`~dlrun.errors.ArgumentError` until they are added there.
 
-Light on purpose: PyYAML and pydantic only (no scikit-learn, no TensorFlow);
+Light on purpose: PyYAML only, not even pydantic (no scikit-learn, no
+TensorFlow). Drafts that dlrun makes itself from the data are marked ``light``
+and written by :func:`dlrun.specdoc.spec_document`, which lays them out as the
+schema would (tests hold the two to each other); the others (the pandas path,
+images, time series) are validated by :mod:`dlrun.spec`.
 ``sklearn:NAME`` data is described from the catalogue, not loaded. A CSV file
 is described from the one pass :func:`~dlrun.data.sniff.sniff_csv` makes over
 it (value counts per column), without pandas; files that need pandas' reading
@@ -47,7 +51,7 @@ from typing import Any
 
 from dlrun.errors import ArgumentError, BadInput, DataError
 from dlrun.paths import templates_dir
-from dlrun.spec import SPEC_FILE, dump_spec, parse_spec
+from dlrun.specdoc import SPEC_FILE, dump_document, spec_document
 
 README_TEMPLATE = "project_README.md"
 DEFAULT_SOURCE = "data.csv"
@@ -85,6 +89,10 @@ class Draft:
     spec: dict[str, Any]
     data_lines: list[str] = field(default_factory=list)  # README "The data" bullets
     notes: list[str] = field(default_factory=list)  # things the user should know
+    #: True when every value of ``spec`` was made by dlrun and needs no schema
+    #: check: it is then laid out by :func:`dlrun.specdoc.spec_document`, without
+    #: pydantic (tests hold that to the schema); False runs :mod:`dlrun.spec`.
+    light: bool = False
 
 
 @dataclass
@@ -146,10 +154,20 @@ def new_project(
     if description:
         draft.spec["description"] = description
 
-    spec = parse_spec(draft.spec, origin="the generated project.yaml")
-    spec_text = SPEC_HEADER + dump_spec(spec)
-    readme = render_readme(spec, draft, project_dir)
+    document = spec_document_of(draft)
+    spec_text = SPEC_HEADER + dump_document(document)
+    readme = render_readme(document, draft, project_dir)
     return _write_atomically(project_dir, {SPEC_FILE: spec_text, "README.md": readme})
+
+
+def spec_document_of(draft: Draft) -> dict[str, Any]:
+    """The project.yaml document of a draft: laid out without pydantic when the
+    draft is light, else validated by the schema (and any error names its field)."""
+    if draft.light:
+        return spec_document(draft.spec)
+    from dlrun.spec import parse_spec, spec_as_document
+
+    return spec_as_document(parse_spec(draft.spec, origin="the generated project.yaml"))
 
 
 def _refuse_existing(project_dir: Path) -> None:
@@ -251,7 +269,7 @@ def _tabular_placeholder(request: Request) -> Draft:
         "data": {"source": DEFAULT_SOURCE, "header": request.header is not False,
                  "delimiter": ",", "target": target},
         "metric": "accuracy",
-        "evaluation": {"folds": 10, "repeats": 3, "seed": 1},
+        "evaluation": protocol_for(0, []),
     }
     lines = [
         f"- No data yet. Put a CSV file named `{DEFAULT_SOURCE}` in this folder "
@@ -260,12 +278,11 @@ def _tabular_placeholder(request: Request) -> Draft:
         "- Then check `task`, `metric`, `data.header`, `data.delimiter` and `data.target` "
         "in project.yaml; `dlrun new NAME --data FILE` infers them for you.",
     ]
-    return Draft(spec, lines)
+    return Draft(spec, lines, light=True)
 
 
 def _tabular_sklearn(request: Request) -> Draft:
-    from dlrun.data.sources import SKLEARN_LOADERS, sklearn_name
-    from dlrun.data.standard import match_sklearn
+    from dlrun.data.standard import SKLEARN_LOADERS, match_sklearn, sklearn_name
 
     name = sklearn_name(request.data) or ""
     entry = match_sklearn(name)
@@ -289,20 +306,19 @@ def _tabular_sklearn(request: Request) -> Draft:
     }
     rows, width = entry.signature.get("shape", [None, None])
     spec["evaluation"] = protocol_for(rows or 0, [])  # the bundled sets are small: 10 x 3
-    ref = entry.reference_spec()
+    ref = entry.reference_dict()
     if ref is not None:
-        spec["reference"] = ref.model_dump(exclude_none=True)
+        spec["reference"] = ref
     lines = [f"- Source: scikit-learn `load_{name}()` ({entry.title})."]
     if rows:
         lines.append(f"- {rows} rows, {width - 1} features, target `target`.")
     if "classes" in entry.signature:
         lines.append(f"- Class counts: {', '.join(map(str, entry.signature['classes']))}.")
-    return Draft(spec, lines)
+    return Draft(spec, lines, light=True)
 
 
 def _tabular_file(request: Request) -> Draft:
     from dlrun.data.sniff import MISSING_MARKERS, format_from_suffix, sniff_csv
-    from dlrun.spec import DataSpec
 
     path = Path(request.data).expanduser()
     if not path.exists():
@@ -336,7 +352,7 @@ def _tabular_file(request: Request) -> Draft:
         )
         if not info.header:
             data["columns"] = list(info.columns)
-        draft = _draft_from_sniff(request, info, data, path, absolute)
+        draft = _draft_from_sniff(request, info, data, path)
         if draft is not None:
             return draft
     elif fmt != "parquet":
@@ -348,6 +364,7 @@ def _tabular_file(request: Request) -> Draft:
 
     from dlrun.data.sources import build_dataset, read_frame
     from dlrun.data.standard import match
+    from dlrun.spec import DataSpec
 
     read_spec = dict(data, source=str(absolute), target="?")
     try:
@@ -367,7 +384,7 @@ def _tabular_file(request: Request) -> Draft:
     reference = None
     if entry is not None:
         task, metric = entry.task, entry.metric
-        reference = entry.reference_spec()
+        reference = entry.reference_dict()
         if (data.get("columns") and entry.columns and len(entry.columns) == len(columns)
                 and columns.index(target) == len(columns) - 1):
             rename = dict(zip(columns, entry.columns, strict=True))
@@ -397,8 +414,7 @@ def _tabular_file(request: Request) -> Draft:
 _BOOLEAN_WORDS = frozenset({"True", "False", "TRUE", "FALSE", "true", "false"})
 
 
-def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path,
-                      absolute: Path) -> Draft | None:
+def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path) -> Draft | None:
     """The draft :func:`_tabular_file` would make, from the sniff's value counts alone.
 
     None when the file needs pandas' reading and cleaning rules to be described
@@ -407,7 +423,6 @@ def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path,
     """
     from dlrun.data.sniff import is_number
     from dlrun.data.standard import match_stats, numeric_total
-    from dlrun.spec import DataSpec
 
     columns, counts, kinds = info.columns, info.counts, info.kinds
     if (info.sampled or info.ragged or info.quotechar != '"' or info.n_rows < 2
@@ -424,7 +439,6 @@ def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path,
             return None
         if kinds[column] == "categorical" and any(is_number(v) for v in values):
             return None  # numbers mixed with text: build_dataset's rules and warnings
-    DataSpec(**dict(data, source=str(absolute), target="?"))
     target = resolve_target(columns, request.target)
     if info.missing_counts.get(target) or kinds[target] == "empty":
         return None  # rows are dropped (or none is left): build_dataset says so
@@ -476,8 +490,7 @@ def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path,
         return None
 
     spec = _tabular_spec(request.name, entry, task, data, metric,
-                         entry.reference_spec() if entry is not None else None, info.n_rows, notes)
-    DataSpec(**dict(data, source=str(absolute)))
+                         entry.reference_dict() if entry is not None else None, info.n_rows, notes)
 
     n_numeric = sum(kinds[c] == "numeric" for c in features)
     lines = [
@@ -504,7 +517,7 @@ def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path,
             f"max {hi:.4g}, mean {mean:.4g}, standard deviation {std:.4g}."
         )
     lines.append(_missing_line({c: missing[c] for c in features if missing.get(c)}))
-    return Draft(spec, lines, notes)
+    return Draft(spec, lines, notes, light=True)
 
 
 def _label_counts(values: dict[str, int], *, numeric: bool) -> dict:
@@ -612,36 +625,37 @@ TEMPLATE_OPTIONS: dict[str, tuple[str, ...]] = {"timeseries": ("test_size", "hor
 # --------------------------------------------------------------------------- README
 
 
-def render_readme(spec, draft: Draft, project_dir: Path) -> str:
+def render_readme(spec: dict[str, Any], draft: Draft, project_dir: Path) -> str:
+    """The project README from its spec document (see :func:`spec_document_of`)."""
     template = string.Template((templates_dir() / README_TEMPLATE).read_text(encoding="utf-8"))
     from dlrun.catalogue import METRICS
 
-    metric = METRICS.get(spec.metric)
+    task, metric_name = spec["task"], spec["metric"]
+    metric = METRICS.get(metric_name)
     direction = "higher is better" if metric.greater_is_better else "lower is better"
-    if spec.task == "classification":
+    if task == "classification":
         task_phrase = "classification: which class a row belongs to"
-    elif spec.task == "forecasting":
+    elif task == "forecasting":
         task_phrase = "forecasting: its next values, from its past (walk-forward validation)"
     else:
         task_phrase = "regression: a number"
 
     score = []
-    ref = spec.reference
+    ref = spec.get("reference")
     if ref is not None:
-        same = ref.metric == spec.metric
-        where = f" ({ref.protocol})" if ref.protocol else ""
-        if ref.naive is not None:
-            score.append(f"   - Naive baseline: **{ref.naive:g}** {ref.metric}{where}.")
-        if ref.good is not None:
-            model = f", {ref.good_model}" if ref.good_model else ""
-            score.append(f"   - A good published result: **{ref.good:g}** {ref.metric}{model}.")
-        if not same:
+        where = f" ({ref['protocol']})" if ref.get("protocol") else ""
+        if ref.get("naive") is not None:
+            score.append(f"   - Naive baseline: **{ref['naive']:g}** {ref['metric']}{where}.")
+        if ref.get("good") is not None:
+            model = f", {ref['good_model']}" if ref.get("good_model") else ""
+            score.append(f"   - A good published result: **{ref['good']:g}** {ref['metric']}{model}.")
+        if ref["metric"] != metric_name:
             score.append(
-                f"   - These published scores use {ref.metric}, not {spec.metric}: "
+                f"   - These published scores use {ref['metric']}, not {metric_name}: "
                 "compare with care."
             )
-        if ref.source:
-            score.append(f"   - Source: {ref.source}")
+        if ref.get("source"):
+            score.append(f"   - Source: {ref['source']}")
     else:
         score.append(
             "   - The `baseline` row of the leaderboard (always predicting the majority class "
@@ -651,13 +665,13 @@ def render_readme(spec, draft: Draft, project_dir: Path) -> str:
 
     data_lines = list(draft.data_lines)
     data_lines.extend(f"- {note}" for note in draft.notes)
-    summary = spec.description or f"A {spec.task} project made with `dlrun new`."
+    summary = spec.get("description") or f"A {task} project made with `dlrun new`."
     return template.safe_substitute(
-        title=spec.name,
+        title=spec["name"],
         summary=summary,
-        target=spec.data.target,
+        target=spec["data"]["target"],
         task_phrase=task_phrase,
-        metric=spec.metric,
+        metric=metric_name,
         direction=direction,
         score_lines="\n".join(score),
         data_lines="\n".join(data_lines),
@@ -691,7 +705,7 @@ def _tabular_spec(name, entry, task, data, metric, reference, n_rows: int,
         "evaluation": protocol_for(n_rows, notes),
     }
     if reference is not None:
-        spec["reference"] = reference.model_dump(exclude_none=True)
+        spec["reference"] = reference
     if not spec["description"]:
         del spec["description"]
     return spec

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dlrun.errors import SpecError
 from dlrun.evaluation.protocol import DEFAULT_FOLDS, DEFAULT_REPEATS
+from dlrun.specdoc import DEFAULT_MISSING, SPEC_FILE, dump_document
 
-SPEC_FILE = "project.yaml"
 TASKS = ("classification", "regression", "forecasting")
 Task = Literal["classification", "regression", "forecasting"]
 DataFormat = Literal["auto", "csv", "parquet", "npz", "sklearn", "images"]
@@ -39,7 +39,7 @@ class DataSpec(StrictModel):
     header: bool = Field(True, description="Whether the first row of a CSV holds column names.")
     delimiter: str = Field(",", description="CSV field delimiter.", min_length=1, max_length=1)
     missing: list[str] = Field(
-        default_factory=lambda: ["?", "NA", ""],
+        default_factory=lambda: list(DEFAULT_MISSING),
         description="Strings that mean 'missing value' in the file.",
     )
     columns: list[str] | None = Field(
@@ -310,11 +310,14 @@ def load_spec(project: str | Path) -> tuple[ProjectSpec, Path]:
     return parse_spec(data, origin=str(path)), path.parent.resolve()
 
 
-def dump_spec(spec: ProjectSpec) -> str:
-    import yaml
+def spec_as_document(spec: ProjectSpec) -> dict[str, Any]:
+    """The spec as ``project.yaml`` holds it: every key, unset optional ones left out
+    (the same document :func:`dlrun.specdoc.spec_document` lays out without pydantic)."""
+    return spec.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
-    data = spec.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+def dump_spec(spec: ProjectSpec) -> str:
+    return dump_document(spec_as_document(spec))
 
 
 def json_schema() -> dict[str, Any]:

@@ -47,7 +47,7 @@ for args in (["--help"], ["new", "p", "--data", {str(csv)!r}, "--dir", {str(tmp_
     result = runner.invoke(main, args)
     assert result.exit_code == 0, (args, result.output)
     if args[0] in ("--help", "new"):  # these must not even load pandas / numpy
-        early = [m for m in ("pandas", "numpy", "sklearn") if m in sys.modules]
+        early = [m for m in ("pandas", "numpy", "sklearn", "pydantic") if m in sys.modules]
         assert not early, (args, early)
 heavy = [m for m in ("tensorflow", "keras", "xgboost", "matplotlib", "torch") if m in sys.modules]
 print(",".join(heavy))

@@ -22,6 +22,26 @@ def in_tmp(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def light_drafts_match_the_schema(monkeypatch):
+    """Every spec `dlrun new` lays out without pydantic here is also validated by the
+    schema, and must be exactly what the schema would have written."""
+    import dlrun.scaffold as scaffold_module
+    from dlrun.spec import parse_spec, spec_as_document
+
+    light = scaffold_module.spec_document
+    checked = []
+
+    def checking(spec):
+        document = light(spec)
+        assert document == spec_as_document(parse_spec(spec))
+        checked.append(document)
+        return document
+
+    monkeypatch.setattr(scaffold_module, "spec_document", checking)
+    return checked
+
+
 def scaffold(name, **kwargs):
     path = new_project(name, **kwargs)
     spec, project_dir = load_spec(path)
@@ -250,12 +270,28 @@ def test_small_csv_files_same_with_or_without_pandas(in_tmp, tmp_csv, monkeypatc
     assert _texts(quick) == _texts(slow)
 
 
-def test_new_on_a_csv_does_not_import_pandas(in_tmp, shared_file):
+def test_light_drafts_skip_the_schema_and_pandas_drafts_use_it(in_tmp, tmp_csv, monkeypatch,
+                                                              light_drafts_match_the_schema):
+    import dlrun.scaffold as scaffold_module
+
+    data = str(tmp_csv("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20))))
+    new_project("placeholder")
+    new_project("iris", data="sklearn:iris")
+    new_project("sniffed", data=data)
+    assert [d["name"] for d in light_drafts_match_the_schema] == ["placeholder", "iris", "sniffed"]
+    monkeypatch.setattr(scaffold_module, "_draft_from_sniff", lambda *args: None)
+    path = new_project("read-by-pandas", data=data)
+    assert len(light_drafts_match_the_schema) == 3  # validated by dlrun.spec instead
+    assert load_spec(path)[0].name == "read-by-pandas"
+
+
+def test_new_on_a_csv_does_not_import_pandas_or_pydantic(in_tmp, shared_file):
     code = (
         "import sys; from dlrun.scaffold import new_project;"
         f"new_project('p', data={str(shared_file('adult-train.csv'))!r});"
         f"new_project('q', data={str(shared_file('pima-indians-diabetes.csv'))!r}, header=False);"
-        "bad=[m for m in ('pandas','numpy','sklearn','tensorflow','xgboost','matplotlib')"
+        "new_project('r', data='sklearn:iris'); new_project('s');"
+        "bad=[m for m in ('pandas','numpy','pydantic','sklearn','tensorflow','xgboost','matplotlib')"
         " if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

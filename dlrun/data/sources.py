@@ -38,10 +38,10 @@ from dlrun.data.sniff import (  # noqa: F401  (format_from_suffix: re-exported)
     format_from_suffix,
     generated_names,
 )
+from dlrun.data.standard import SKLEARN_LOADERS, sklearn_name  # noqa: F401  (re-exported)
 from dlrun.errors import DataError
 from dlrun.spec import DataSpec, ProjectSpec
 
-SKLEARN_LOADERS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".data", ".dat", ".tab"}
 #: Share of numbers above which a column with a few odd strings gets a warning.
 _MOSTLY_NUMERIC = 0.9
@@ -66,14 +66,6 @@ def resolve_source(source: str, project_dir: Path) -> Path:
     if not path.is_absolute():
         path = project_dir / path
     return path
-
-
-def sklearn_name(source: str) -> str | None:
-    """``'sklearn:load_iris'`` / ``'sklearn:iris'`` -> ``'iris'``; None for other sources."""
-    if not source.startswith("sklearn:"):
-        return None
-    name = source.split(":", 1)[1].strip()
-    return name[len("load_"):] if name.startswith("load_") else name
 
 
 def read_frame(data: DataSpec, project_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -21,13 +21,16 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from dlrun.paths import configs_dir
-from dlrun.spec import ReferenceSpec
 
 CATALOGUE_FILE = "datasets.yaml"
+#: scikit-learn's bundled datasets that ``sklearn:NAME`` sources may name.
+SKLEARN_LOADERS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 _TOLERANCE = 1e-3  # relative, for checksums and target moments
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from dlrun.spec import ReferenceSpec
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,19 @@ class StandardDataset:
     signature: dict[str, Any] = field(default_factory=dict)
     reference: dict[str, Any] | None = None
 
-    def reference_spec(self) -> ReferenceSpec | None:
+    def reference_dict(self) -> dict[str, Any] | None:
+        """The spec's ``reference`` block as given (plain values, no pydantic)."""
         if not self.reference:
             return None
-        ref = dict(self.reference)
+        ref = {"dataset": self.title, **self.reference}
         ref.setdefault("metric", self.metric)
-        return ReferenceSpec(dataset=self.title, **ref)
+        return ref
+
+    def reference_spec(self) -> ReferenceSpec | None:
+        from dlrun.spec import ReferenceSpec
+
+        ref = self.reference_dict()
+        return ReferenceSpec(**ref) if ref is not None else None
 
 
 @lru_cache(maxsize=1)
@@ -185,6 +195,14 @@ def recognize(X: pd.DataFrame, y: pd.Series, task: str | None = None) -> Referen
     """The published scores for the data when it is a catalogued standard dataset."""
     entry = match(X, y, task)
     return entry.reference_spec() if entry else None
+
+
+def sklearn_name(source: str) -> str | None:
+    """``'sklearn:load_iris'`` / ``'sklearn:iris'`` -> ``'iris'``; None for other sources."""
+    if not source.startswith("sklearn:"):
+        return None
+    name = source.split(":", 1)[1].strip()
+    return name[len("load_"):] if name.startswith("load_") else name
 
 
 def match_sklearn(name: str) -> StandardDataset | None:

@@ -306,7 +306,7 @@ def load_image_dataset(spec, project_dir) -> ImageDataset:
 
 
 def _load_sklearn(source: str):
-    from dlrun.data.sources import sklearn_name
+    from dlrun.data.standard import sklearn_name
 
     name = sklearn_name(source)
     if name not in SKLEARN_IMAGES:

@@ -92,8 +92,7 @@ def _placeholder() -> dict[str, Any]:
 
 
 def _sklearn(source: str) -> dict[str, Any]:
-    from dlrun.data.sources import sklearn_name
-    from dlrun.data.standard import match_sklearn
+    from dlrun.data.standard import match_sklearn, sklearn_name
     from dlrun.images.data import SKLEARN_IMAGES
 
     name = sklearn_name(source) or ""
@@ -108,13 +107,13 @@ def _sklearn(source: str) -> dict[str, Any]:
     counts = {}
     if entry is not None and "classes" in entry.signature:
         counts = {str(i): n for i, n in enumerate(entry.signature["classes"])}
-    ref = entry.reference_spec() if entry is not None else None
+    ref = entry.reference_dict() if entry is not None else None
     h, w = facts["image_size"]
     return {
         "data": {"source": f"sklearn:{name}"},
         "description": f"{entry.title}, bundled with scikit-learn." if entry else "",
         "images": {**facts, "augment": _digit_augment()},
-        "reference": ref.model_dump(exclude_none=True) if ref else None,
+        "reference": ref,
         "counts": counts,
         "lines": [
             f"- Source: scikit-learn `load_{name}()`"
@@ -199,12 +198,12 @@ def _npz(path: Path) -> dict[str, Any]:
         _class_line(counts),
     ]
     notes = [f"Recognised by its content as the standard dataset **{entry.title}**."] if entry else []
-    ref = entry.reference_spec() if entry is not None else None
+    ref = entry.reference_dict() if entry is not None else None
     return {
         "data": {"source": str(path), "format": "npz"},
         "description": entry.title if entry else "",
         "images": {"image_size": [h, w], "channels": 1 if c == 1 else 3, "augment": augment},
-        "reference": ref.model_dump(exclude_none=True) if ref else None,
+        "reference": ref,
         "counts": counts,
         "lines": lines,
         "notes": notes,

@@ -112,9 +112,9 @@ def _from_file(request, series: dict[str, int]):
                             "series": series_spec, "evaluation": {"seed": 1}}
     if entry is not None:
         spec["description"] = entry.title
-        reference = entry.reference_spec()
+        reference = entry.reference_dict()
         if reference is not None:
-            spec["reference"] = reference.model_dump(exclude_none=True)
+            spec["reference"] = reference
         notes.append(f"Recognised by its content as the standard dataset **{entry.title}**.")
     notes.extend(dataset.meta.get("warnings", []))
     return Draft(spec, _describe(dataset, path, ctx), notes)
