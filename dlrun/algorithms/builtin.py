@@ -30,12 +30,15 @@ def baseline(ctx: BuildContext, params: dict[str, Any]):
     return DummyRegressor(strategy="median" if ctx.metric == "mae" else "mean")
 
 
-@algorithm("linear", tasks=WITH_FORECASTING, description="logistic regression / ridge regression")
+@algorithm("linear", tasks=WITH_FORECASTING, description="logistic regression / ridge regression",
+           version=2)  # 2: Newton's method on narrow data (dlrun.algorithms.linear)
 def linear(ctx: BuildContext, params: dict[str, Any]):
-    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.linear_model import Ridge
+
+    from dlrun.algorithms.linear import AdaptiveLogisticRegression
 
     if ctx.task == "classification":
-        return LogisticRegression(C=params.get("C", 1.0), max_iter=params.get("max_iter", 2000))
+        return AdaptiveLogisticRegression(C=params.get("C", 1.0), max_iter=params.get("max_iter", 2000))
     return Ridge(alpha=params.get("alpha", 1.0))
 
 
