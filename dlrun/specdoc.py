@@ -12,7 +12,7 @@ defaults) and checks that every light draft validates.
 
 Only the models a tabular draft uses are laid out here (project, data,
 evaluation, reference); drafts with images or series blocks go through
-pydantic (see :func:`dlrun.scaffold.new_project`).
+pydantic (see :func:`dlrun.scaffold.spec_document_of`).
 """
 
 from __future__ import annotations

@@ -13,10 +13,11 @@ converge they agree (tests/test_linear.py).
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-#: Above this many coefficients (columns x (classes - 1 for two classes, else
-#: classes)) the Hessian is too costly and lbfgs is used.
+#: Above this many coefficients (columns for two classes, columns x classes for
+#: more) the Hessian is too costly and lbfgs is used.
 NEWTON_MAX_COEFS = 1_000
 
 
@@ -27,8 +28,6 @@ class AdaptiveLogisticRegression(LogisticRegression):
 
     def solver_for(self, X, y) -> str:
         """The solver :meth:`fit` uses on this data."""
-        import numpy as np
-
         if self.solver != "lbfgs":
             return self.solver
         n_classes = len(np.unique(y))
