@@ -207,8 +207,7 @@ def sklearn_name(source: str) -> str | None:
 
 def match_sklearn(name: str) -> StandardDataset | None:
     """The entry for ``sklearn:NAME`` (``iris``, ``load_iris`` ...), if catalogued."""
-    name = name.split(":", 1)[-1]
-    name = name[len("load_"):] if name.startswith("load_") else name
+    name = sklearn_name(name if name.startswith("sklearn:") else f"sklearn:{name}")
     for entry in catalogue().values():
         if entry.sklearn == name:
             return entry
