@@ -29,17 +29,21 @@ def handle_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from dlrun.errors import BadInput, DlrunError
+        from dlrun.interrupts import Terminated, hold_point, signals_honoured
 
         try:
-            return fn(*args, **kwargs)
+            with signals_honoured():
+                hold_point("start")
+                return fn(*args, **kwargs)
         except BadInput as err:
             _fail(str(err), 2)
         except DlrunError as err:
             _fail(str(err), 1)
-        except KeyboardInterrupt:
-            click.echo("Interrupted: every finished result is kept; run the command again to "
+        except KeyboardInterrupt as err:
+            what = "Terminated (SIGTERM)" if isinstance(err, Terminated) else "Interrupted"
+            click.echo(f"{what}: every finished result is kept; run the command again to "
                        "compute only what is missing.", err=True)
-            sys.exit(130)
+            sys.exit(143 if isinstance(err, Terminated) else 130)
         except click.exceptions.Exit:
             raise
         except Exception as err:  # noqa: BLE001 - last line of defence

@@ -1,13 +1,11 @@
 """The command line as a user meets it: exit codes, messages, JSON purity, start-up."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from click.testing import CliRunner
 
 from dlrun.cli import main
@@ -128,35 +126,3 @@ def test_evaluate_json_report_predict_end_to_end(tmp_path):
     bad.to_csv(tmp_path / "bad.csv", index=False)
     result = dlrun("predict", entry, "--data", tmp_path / "bad.csv", check=False)
     assert result.returncode == 2 and "x2" in result.stderr and "Traceback" not in result.stderr
-
-
-@pytest.mark.skipif(os.environ.get("CI") == "true" and sys.platform != "linux", reason="posix")
-def test_interrupted_cli_run_exits_130_and_keeps_results(tmp_path):
-    import signal
-    import time
-
-    csv = classification_csv(tmp_path / "data.csv", n=400)
-    project = write_project(tmp_path, "p", {"source": str(csv), "target": "label"},
-                            evaluation={"folds": 10, "repeats": 5, "seed": 1})
-    exe = Path(sys.executable).with_name("dlrun")
-    proc = subprocess.Popen([str(exe), "evaluate", str(project), "--only", "baseline,random_forest"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    store = project / ".dlrun" / "results.sqlite"
-    deadline = time.time() + 120
-    from dlrun.evaluation.store import ResultStore
-
-    while time.time() < deadline:
-        time.sleep(0.5)
-        if store.exists():
-            with ResultStore(store) as s:
-                if s.count() >= 5:
-                    break
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "Interrupted" in err and "Traceback" not in err
-    with ResultStore(store) as s:
-        kept = s.count()
-    assert kept >= 5
-    result = CliRunner().invoke(main, ["evaluate", str(project), "--only", "baseline", "--json"])
-    assert result.exit_code == 0

@@ -16,6 +16,7 @@ from dlrun.evaluation.jobs import Job, JobData
 from dlrun.evaluation.resampling import Plan
 from dlrun.evaluation.stats import mark_same_as_best
 from dlrun.evaluation.store import ResultStore
+from dlrun.interrupts import hold_point
 from dlrun.progress import Reporter
 
 DEFAULT_SLOW_MAX_ROWS = 20_000
@@ -29,6 +30,7 @@ class GridResult:
     computed: int = 0
     reused: int = 0
     interrupted: bool = False
+    interrupt: KeyboardInterrupt | None = None  # what stopped the run (SIGINT, SIGTERM)
 
 
 def build_context(dataset: Dataset, metric: str, seed: int) -> BuildContext:
@@ -108,8 +110,9 @@ def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: Re
     errors: dict[tuple[str, str], str] = {}
     groups = group_jobs(pending, data)
     reporter.start("fitting", len(pending))
+    finished = executor.run(groups, data)
     try:
-        for group, results in executor.run(groups, data):
+        for group, results in finished:
             for job, result in zip(group, results, strict=True):
                 cand = job.candidate
                 if "error" in result:
@@ -119,10 +122,12 @@ def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: Re
                               result["fit_seconds"])
                     grid.results.setdefault((cand.name, cand.view), {})[job.fold_id] = result
                     grid.computed += 1
+                    hold_point("fits", grid.computed)
             reporter.advance(len(group), f"{group[0].candidate.name} / {group[0].candidate.view}")
-    except KeyboardInterrupt:
-        grid.interrupted = True
+    except KeyboardInterrupt as err:
+        grid.interrupted, grid.interrupt = True, err
     finally:
+        finished.close()  # stops a process pool or a Dask client at once
         reporter.finish()
     for (name, view_name), message in errors.items():
         grid.failures.append({"algorithm": name, "view": view_name, "error": message})

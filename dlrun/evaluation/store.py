@@ -27,14 +27,35 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
+#: How long opening the store waits for another process that holds its lock.
+LOCK_WAIT_SECONDS = 60.0
+
+
+def _locked(err: sqlite3.OperationalError) -> bool:
+    text = str(err).lower()
+    return "locked" in text or "busy" in text
+
+
 class ResultStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA)
+        self._conn = sqlite3.connect(str(self.path), timeout=LOCK_WAIT_SECONDS, isolation_level=None)
+        # Switching a new database to WAL takes an exclusive lock, and SQLite answers
+        # "database is locked" at once (without its busy wait) when two processes open a
+        # new store together: retry for as long as the busy wait would have waited.
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.executescript(SCHEMA)
+                break
+            except sqlite3.OperationalError as err:
+                if not _locked(err) or time.monotonic() > deadline:
+                    self._conn.close()
+                    raise
+                time.sleep(0.05)
 
     def get_many(self, keys: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}

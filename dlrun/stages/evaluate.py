@@ -46,5 +46,5 @@ class EvaluateStage(Stage):
                 f"{failure['algorithm']} on {failure['view']} failed: {failure['error']}", "warning"
             )
         if grid.interrupted:
-            raise KeyboardInterrupt
+            raise grid.interrupt or KeyboardInterrupt()
         return board

@@ -9,6 +9,7 @@ from typing import Any
 from dlrun.errors import BadInput
 from dlrun.evaluation.candidates import Candidate, build_pipeline
 from dlrun.evaluation.runner import build_context
+from dlrun.interrupts import hold_point
 from dlrun.io import atomic_write_bytes, read_json
 from dlrun.stages.base import RunContext, Stage
 from dlrun.stages.evaluate import LEADERBOARD_FILE
@@ -96,6 +97,7 @@ class ReportStage(Stage):
                            field="PROJECT")
         best = board["rows"][0]
         candidate = candidate_for(best, context)
+        hold_point("report")
         context.reporter.message(f"fitting the final model: {candidate.name} on the {candidate.view} view")
         pipeline, fit_seconds = fit_final(candidate, context)
         portfolio = Path(context.options.get("portfolio") or "portfolio")
