@@ -1,37 +1,48 @@
 """The library functions behind each command. The CLI only parses options and
-calls these; nothing here knows about click."""
+calls these; nothing here knows about click. Each call loads the plugins (the
+kinds of data, algorithms, views, metrics and stages) once per process."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from dlrun.plugins import load_plugins
 from dlrun.progress import Reporter
-from dlrun.spec import load_spec
-from dlrun.stages.base import RunContext, run_stages
 
 
-def _context(project, options: dict[str, Any], reporter: Reporter | None) -> RunContext:
+def _context(project, options: dict[str, Any], reporter: Reporter | None):
+    from dlrun.spec import load_spec
+    from dlrun.stages.base import RunContext
+
+    load_plugins()
     spec, project_dir = load_spec(project)
     return RunContext(project_dir, spec, options, reporter or Reporter())
 
 
 def validate(project, reporter: Reporter | None = None) -> dict[str, Any]:
-    """Check the spec and the data without training; returns a data summary."""
-    from dlrun.stages.prepare import data_summary
+    """Check the spec and the data without training; returns a data summary (with
+    ``description``: the kind's one-line account of the data)."""
+    from dlrun.catalogue import KINDS
 
     ctx = _context(project, {}, reporter)
-    summary = data_summary(ctx.dataset)
-    summary["project"] = ctx.spec.name
-    summary["task"] = ctx.spec.task
-    summary["metric"] = ctx.spec.metric
+    kind = KINDS.get(ctx.spec.kind)
+    summary = kind.summary(ctx.dataset)
+    summary.update(project=ctx.spec.name, kind=ctx.spec.kind, task=ctx.spec.task,
+                   metric=ctx.spec.metric, description=kind.describe(summary),
+                   warnings=list(ctx.dataset.meta.get("warnings") or []))
     return summary
 
 
 def evaluate(project, *, quick: bool = False, only: list[str] | None = None, jobs: int = 1,
              backend: str = "local", scheduler: str | None = None,
-             reporter: Reporter | None = None) -> dict[str, Any]:
-    options = {"quick": quick, "only": only, "jobs": jobs, "backend": backend, "scheduler": scheduler}
+             reporter: Reporter | None = None, callbacks=()) -> dict[str, Any]:
+    """Spot-check the candidates; returns the leaderboard. ``callbacks`` follow the run
+    (:mod:`dlrun.evaluation.callbacks`)."""
+    from dlrun.stages.base import run_stages
+
+    options = {"quick": quick, "only": only, "jobs": jobs, "backend": backend, "scheduler": scheduler,
+               "callbacks": list(callbacks)}
     ctx = _context(project, options, reporter)
     run_stages(["prepare", "evaluate"], ctx)
     return ctx.artifacts["evaluate"]
@@ -39,6 +50,8 @@ def evaluate(project, *, quick: bool = False, only: list[str] | None = None, job
 
 def report(project, *, portfolio: str | Path | None = None,
            reporter: Reporter | None = None) -> Path:
+    from dlrun.stages.base import run_stages
+
     ctx = _context(project, {"portfolio": portfolio}, reporter)
     run_stages(["report"], ctx)
     return ctx.artifacts["report"]
@@ -46,18 +59,32 @@ def report(project, *, portfolio: str | Path | None = None,
 
 def run(project, *, portfolio=None, jobs: int = 1, backend: str = "local", scheduler=None,
         reporter: Reporter | None = None) -> Path:
+    from dlrun.catalogue import STAGES
+    from dlrun.stages.base import run_stages
+
     options = {"portfolio": portfolio, "jobs": jobs, "backend": backend, "scheduler": scheduler}
     ctx = _context(project, options, reporter)
-    from dlrun.catalogue import STAGES
-    from dlrun.stages.base import _register_builtin
-
-    _register_builtin()
     names = ["prepare", "evaluate"] + (["tune"] if "tune" in STAGES else []) + ["report"]
     run_stages(names, ctx)
     return ctx.artifacts["report"]
 
 
+def predictions(project, *, candidate: str | None = None, reporter: Reporter | None = None):
+    """The stored out-of-fold predictions of a leaderboard row (``ALGO/VIEW``; default the
+    best) as a frame: ``row, repeat, fold, y_true, y_pred`` and one ``p_<class>`` per class."""
+    from dlrun.errors import BadInput
+    from dlrun.stages.results import find_row, load_leaderboard, predictions_frame
+
+    ctx = _context(project, {}, reporter)
+    board = load_leaderboard(ctx)
+    if board is None:
+        raise BadInput("this project has not been evaluated yet", field="PROJECT",
+                       hint=f"Run `dlrun evaluate {ctx.project_dir}` first.")
+    return predictions_frame(ctx, find_row(board, candidate), board)
+
+
 def predict(entry, data, out=None):
     from dlrun.predict import predict_file
 
+    load_plugins()
     return predict_file(entry, data, out)

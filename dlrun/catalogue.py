@@ -1,22 +1,53 @@
-"""The registries of pluggable parts and the built-in entries.
+"""The catalogue: what a pluggable part is, and the registries that hold them.
 
-Importing this module registers dlrun's own algorithms, views and metrics; it
-imports no heavy library (builders import scikit-learn, XGBoost or Keras only
-when they are called). Other packages add entries through the entry-point
-groups ``dlrun.algorithms``, ``dlrun.views``, ``dlrun.metrics`` and
-``dlrun.stages``.
+A leaf module: it imports nothing of dlrun but :mod:`dlrun.registry`, and
+nothing registers itself by being imported. :mod:`dlrun.plugins` fills the
+registries once from entry points (dlrun's own built-ins are entry points too).
+
+Compatibility is by type, never by name: a **view** says what it hands to a
+model (its ``provides``: a ``table`` of numbers, a ``grid`` of pixels, a
+``sequence`` of time steps, the raw ``history`` of a series, ...) and an
+**algorithm** says what it ``accepts`` and which targets it predicts (class
+labels, numbers). The evaluation grid is every (algorithm, view) pair whose
+types meet, for the project's task.
+
+A **kind** of data (the ``kind:`` of project.yaml) is an object implementing
+:class:`dlrun.kind.Kind`: loading, resampling, assembling estimators, the
+scaffold draft, predict inputs and report sections of its data. The core asks
+the registry; it never names a kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from dlrun.registry import Registry
 
-TABULAR = "tabular"
+#: The task every kind of labelled data shares; any other task predicts numbers.
+CLASSIFICATION = "classification"
+
+#: Targets an algorithm can predict.
+CLASS = "class"
+NUMBER = "number"
+
+#: Input types (what views provide, what algorithms accept).
+TABLE = "table"  # rows x numeric features
+GRID = "grid"  # rows x height x width x channels (pixels), flattened or not
+SEQUENCE = "sequence"  # rows x time steps x channels, time-ordered rows
+HISTORY = "history"  # the raw, time-ordered observations themselves
+
+#: Roles in the catalogue: the naive floor, other naive floors, the bar, the nets.
+BASELINE, NAIVE, BAR, NET, MODEL = "baseline", "naive", "bar", "net", "model"
+
+def is_classification(task: str) -> bool:
+    return task == CLASSIFICATION
+
+
+def target_of(task: str) -> str:
+    """What a task predicts: class labels, or numbers (every task but classification)."""
+    return CLASS if is_classification(task) else NUMBER
 
 
 @dataclass(frozen=True)
@@ -29,50 +60,90 @@ class BuildContext:
     n_rows: int = 0
     n_features: int = 0
     n_classes: int = 0
-    data_kind: str = TABULAR
-    meta: dict[str, Any] = field(default_factory=dict)
+    input: str = TABLE  # the type the view hands to the model (see ViewInfo.provides)
+    view: str = ""
+    # what the view adds about its output (ViewInfo.traits)
+    traits: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # facts of the data a kind passes on (input shape, lag window, ...)
+    meta: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def classification(self) -> bool:
+        return is_classification(self.task)
 
 
 @dataclass(frozen=True)
 class AlgorithmInfo:
-    """A catalogued algorithm: ``build(context, params)`` returns an unfitted estimator."""
+    """A catalogued algorithm: ``build(context, **params)`` returns an unfitted estimator.
+
+    Its parameters and their defaults are the keyword parameters of the callable
+    that ``signature(context)`` returns (by default ``build`` itself): one source
+    for defaults, read by the spec check, the evaluation and the tuner alike.
+    """
 
     name: str
-    build: Callable[[BuildContext, dict[str, Any]], Any]
-    tasks: frozenset[str]
-    data_kinds: frozenset[str] = frozenset({TABULAR})
-    family: str = "classical"  # baseline | classical | ensemble | boosting | deep
+    build: Callable[..., Any]
+    targets: frozenset[str]
+    accepts: tuple[str, ...]
+    role: str = MODEL
     description: str = ""
     slow: bool = False  # trains on a subsample of large training folds
     max_train_rows: int | None = None  # that subsample's size (default 20,000 when slow)
     version: int = 1  # bump when the builder changes so cached results are redone
+    signature: Callable[[BuildContext], Callable[..., Any]] | None = None
+    #: what the fitted model is not changed by: e.g. {"monotone"} for trees
+    invariances: frozenset[str] = frozenset()
+    rank: int = 100  # place in listings
 
-    @cached_property
-    def defaults(self) -> dict[str, Any]:
-        from dlrun.config import algorithm_defaults
+    def handles(self, task: str) -> bool:
+        return target_of(task) in self.targets
 
-        return algorithm_defaults(self.name)
+    def input_for(self, provides: tuple[str, ...]) -> str | None:
+        """The first type this algorithm accepts that a view provides (None: incompatible)."""
+        return next((t for t in self.accepts if t in provides), None)
 
-    def make(self, context: BuildContext, overrides: dict[str, Any] | None = None) -> Any:
-        params = {**self.defaults, **(overrides or {})}
-        return self.build(context, params)
+    def defaults(self, context: BuildContext) -> dict[str, Any]:
+        source = self.signature(context) if self.signature is not None else self.build
+        return signature_defaults(source)
+
+    def make(self, context: BuildContext, overrides: Mapping[str, Any] | None = None) -> Any:
+        return self.build(context, **{**self.defaults(context), **(overrides or {})})
+
+
+#: Constructor arguments that dlrun sets itself, never a user (seeds, threads, class counts);
+#: an estimator class adds its own in ``_managed`` (input shapes, augmentation, ...).
+MANAGED = frozenset({"self", "seed", "random_state", "n_jobs", "n_classes", "verbose", "verbosity"})
+
+
+def signature_defaults(source: Callable[..., Any]) -> dict[str, Any]:
+    """The keyword parameters of ``source`` and their defaults (dlrun-managed ones left out)."""
+    import inspect
+
+    target = source.__init__ if inspect.isclass(source) else source
+    managed = MANAGED | set(getattr(source, "_managed", ()))
+    out = {}
+    for name, param in inspect.signature(target).parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or name in managed:
+            continue
+        if param.default is param.empty:
+            continue  # the context (positional) and anything required
+        out[name] = param.default
+    return out
 
 
 @dataclass(frozen=True)
 class ViewInfo:
-    """A data-preparation view: ``build(dataset_columns, params)`` returns a transformer."""
+    """A data-preparation view of one kind: ``build(roles)`` returns a transformer, fitted
+    inside each training fold. ``roles`` maps column roles to names ({"numeric": [...]})."""
 
     name: str
     build: Callable[..., Any]
-    data_kinds: frozenset[str] = frozenset({TABULAR})
+    kind: str
+    provides: tuple[str, ...] = (TABLE,)
+    traits: Mapping[str, Any] = field(default_factory=dict, hash=False)
     description: str = ""
     version: int = 1
-    # only these algorithms are evaluated on the view (None: every algorithm);
-    # e.g. image augmentation, which only the convolutional net applies
-    algorithms: frozenset[str] | None = None
-
-    def suits(self, algorithm: str) -> bool:
-        return self.algorithms is None or algorithm in self.algorithms
+    rank: int = 100  # place in listings
 
 
 @dataclass(frozen=True)
@@ -82,65 +153,91 @@ class Metric:
     name: str
     fn: Callable[..., float]
     greater_is_better: bool
-    tasks: frozenset[str]
+    classification: bool  # scores class labels (else numbers, in the target's units)
     needs_score: bool = False  # needs probabilities / decision scores
     needs_proba: bool = False  # needs calibrated probabilities (log loss)
     label: str = ""
+    rank: int = 100  # place in listings
+
+    def suits(self, task: str) -> bool:
+        """Whether the metric scores this task's targets (a kind may allow fewer, Kind.metrics)."""
+        return self.classification == is_classification(task)
 
 
+@dataclass(frozen=True)
+class ReportSection:
+    """A report section: ``build(report_context) -> list of dlrun.report.model.Section``."""
+
+    name: str
+    build: Callable[..., Any]
+    order: int = 50
+
+
+KINDS: Registry[Any] = Registry("kind", "dlrun.kinds")
 ALGORITHMS: Registry[AlgorithmInfo] = Registry("algorithm", "dlrun.algorithms")
 VIEWS: Registry[ViewInfo] = Registry("view", "dlrun.views")
 METRICS: Registry[Metric] = Registry("metric", "dlrun.metrics")
 STAGES: Registry[Any] = Registry("stage", "dlrun.stages")
-# Per data kind (``ProjectSpec.kind``): how the data is loaded --
-# ``fn(spec, project_dir) -> Dataset`` (tabular: dlrun.data.sources) -- and how
-# rows are split for evaluation -- ``fn(spec, dataset, quick) -> Plan`` (tabular:
-# repeated k-fold, dlrun.stages.prepare.kfold_planner).
-DATA_LOADERS: Registry[Callable[..., Any]] = Registry("data loader", "dlrun.data_loaders")
-PLANNERS: Registry[Callable[..., Any]] = Registry("resampling planner", "dlrun.planners")
-# Per data kind (``Dataset.kind``): how ``dlrun predict`` reads new inputs for a
-# saved model -- ``fn(bundle, path) -> X`` -- and how one evaluation job runs --
-# ``fn(job, data) -> result`` (tabular rows use dlrun.evaluation.jobs.run_job).
-PREDICTORS: Registry[Callable[..., Any]] = Registry("predictor", "dlrun.predictors")
-JOB_RUNNERS: Registry[Callable[..., Any]] = Registry("job runner", "dlrun.job_runners")
-# Extra report content: ``fn(context, pipeline, leaderboard) -> (figures, sections)``,
-# figures as (title, png_bytes), sections as (title, markdown). Each decides for
-# itself whether it applies (e.g. only to image projects) and returns ([], []) if not.
-REPORT_SECTIONS: Registry[Callable[..., Any]] = Registry("report section", "dlrun.report_sections")
+REPORT_SECTIONS: Registry[ReportSection] = Registry("report section", "dlrun.report_sections")
+
+REGISTRIES: tuple[Registry, ...] = (KINDS, ALGORITHMS, VIEWS, METRICS, STAGES, REPORT_SECTIONS)
 
 
-def algorithm(name: str, *, tasks, data_kinds=(TABULAR,), **info):
-    """Decorator registering a builder function as an algorithm."""
-
-    def _register(build):
-        ALGORITHMS.register(
-            name,
-            AlgorithmInfo(name, build, frozenset(tasks), frozenset(data_kinds), **info),
-        )
-        return build
-
-    return _register
+def views_for(kind: str) -> list[str]:
+    return [n for n, v in VIEWS.items() if v.kind == kind]
 
 
-def view(name: str, *, data_kinds=(TABULAR,), **info):
-    def _register(build):
-        VIEWS.register(name, ViewInfo(name, build, frozenset(data_kinds), **info))
-        return build
-
-    return _register
+def provided_by(kind: str, views: list[str] | None = None) -> set[str]:
+    """Every input type the kind's views (or the given ones) provide."""
+    names = views if views is not None else views_for(kind)
+    return {t for n in names if n in VIEWS for t in VIEWS.get(n).provides}
 
 
-def algorithms_for(task: str, data_kind: str) -> list[str]:
-    return [n for n, a in ALGORITHMS.items() if task in a.tasks and data_kind in a.data_kinds]
+def algorithms_for(task: str, kind: str, views: list[str] | None = None) -> list[str]:
+    """Algorithms that predict the task's targets from something the kind's views provide."""
+    types = provided_by(kind, views)
+    return [n for n, a in ALGORITHMS.items() if a.handles(task) and set(a.accepts) & types]
 
 
-def views_for(data_kind: str) -> list[str]:
-    return [n for n, v in VIEWS.items() if data_kind in v.data_kinds]
+def compatible(algorithm: str, view: str) -> str | None:
+    """The input type of the pair (None when the view gives nothing the algorithm reads)."""
+    return ALGORITHMS.get(algorithm).input_for(VIEWS.get(view).provides)
 
 
-# Built-in entries register themselves on import (all light imports).
-from dlrun import images as _images  # noqa: E402,F401
-from dlrun import timeseries as _timeseries  # noqa: E402,F401
-from dlrun.algorithms import builtin as _algorithms  # noqa: E402,F401
-from dlrun.evaluation import metrics as _metrics  # noqa: E402,F401
-from dlrun.views import tabular as _views  # noqa: E402,F401
+def pair_context(context: BuildContext, algorithm: str, view: str) -> BuildContext:
+    """``context`` for one (algorithm, view) pair: the input type they meet on, the view's traits."""
+    from dataclasses import replace
+
+    info, view_info = ALGORITHMS.get(algorithm), VIEWS.get(view)
+    chosen = info.input_for(view_info.provides)
+    if chosen is None:
+        raise ValueError(f"{algorithm} reads none of what the '{view}' view provides "
+                         f"({', '.join(view_info.provides)})")
+    return replace(context, input=chosen, view=view, traits=view_info.traits)
+
+
+def metrics_for(task: str, kind: str | None = None) -> list[str]:
+    """Metrics that score the task's targets, among those the kind allows for it."""
+    names = [n for n, m in METRICS.items() if m.suits(task)]
+    allowed = KINDS.get(kind).metrics(task) if kind is not None and kind in KINDS else None
+    return names if allowed is None else [n for n in names if n in allowed]
+
+
+def role_of(algorithm: str) -> str:
+    """The catalogue role of a leaderboard name (``xgboost+tuned`` -> xgboost's role)."""
+    name = str(algorithm).split("+", 1)[0]
+    return ALGORITHMS.get(name).role if name in ALGORITHMS else MODEL
+
+
+@dataclass
+class Catalogue:
+    """A snapshot of the registries, as ``dlrun catalogue`` shows them."""
+
+    kinds: list[Any] = field(default_factory=list)
+    algorithms: list[AlgorithmInfo] = field(default_factory=list)
+    views: list[ViewInfo] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+
+
+def snapshot() -> Catalogue:
+    return Catalogue(KINDS.values(), ALGORITHMS.values(), VIEWS.values(), METRICS.values())

@@ -77,8 +77,8 @@ def main():
 
 @main.command()
 @click.argument("name")
-@click.option("--template", type=click.Choice(["tabular", "image", "timeseries", "text"]),
-              default="tabular", show_default=True, help="Kind of problem.")
+@click.option("--template", metavar="KIND",
+              help="Kind of data (`dlrun catalogue` lists the kinds; default: a table of examples).")
 @click.option("--data", "data", metavar="PATH", help="Data file, folder, or sklearn:NAME.")
 @click.option("--target", metavar="COL", help="Target column name or index (default: the last column).")
 @click.option("--no-header", is_flag=True, help="The CSV has no header row.")
@@ -108,15 +108,16 @@ def validate(project):
     from dlrun import api
 
     summary = api.validate(project)
-    click.echo(f"{summary['project']}: OK — {summary['rows']} rows, {summary['features']} features "
-               f"({summary['numeric']} numeric, {summary['categorical']} categorical), "
-               f"{summary['missing_cells']} missing cells; {summary['task']} of '{summary['target']}' "
-               f"scored by {summary['metric']}.")
+    click.echo(f"{summary['project']}: OK — {summary['description']}; {summary['task']} of "
+               f"'{summary['target']}' scored by {summary['metric']}.")
     if "classes" in summary:
         click.echo("classes: " + ", ".join(f"{k}: {v}" for k, v in summary["classes"].items()))
+    for warning in summary.get("warnings") or []:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @main.command()
+@handle_errors
 def schema():
     """Print the JSON Schema of project.yaml (for editor autocompletion)."""
     from dlrun.spec import json_schema
@@ -206,19 +207,52 @@ def predict(entry, data, out):
         click.echo(f"Wrote {len(frame)} predictions to {out}", err=True)
 
 
+@main.command()
+@click.argument("project")
+@click.option("--candidate", metavar="ALGO/VIEW",
+              help="A leaderboard row (default: the best), e.g. xgboost/standardize.")
+@click.option("--out", metavar="PATH", help="Where to write the CSV (default: stdout).")
+@handle_errors
+def predictions(project, candidate, out):
+    """Write a candidate's stored out-of-fold predictions as CSV.
+
+    Columns: row, repeat, fold, y_true, y_pred, and one probability column per
+    class. Nothing is refitted: the predictions were stored with the scores.
+    """
+    from dlrun import api
+
+    frame = api.predictions(project, candidate=candidate)
+    text = frame.to_csv(index=False)
+    if out:
+        from dlrun.io import atomic_write_text
+
+        atomic_write_text(out, text)
+        click.echo(f"Wrote {len(frame)} predictions to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
 @main.command(name="catalogue")
 @handle_errors
 def catalogue_cmd():
-    """List the algorithms, views and metrics dlrun knows."""
-    from dlrun.catalogue import ALGORITHMS, METRICS, VIEWS
+    """List the kinds of data, algorithms, views and metrics dlrun knows."""
+    from dlrun.catalogue import ALGORITHMS, KINDS, METRICS, VIEWS
+    from dlrun.plugins import load_plugins
 
+    load_plugins()
+    click.echo("kinds (new --template KIND):")
+    for name, kind in KINDS.items():
+        tasks = "/".join(kind.tasks) + (" (default)" if kind.default else "")
+        click.echo(f"  {name:14} {tasks:27} {kind.description}")
     click.echo("algorithms:")
     for name, info in ALGORITHMS.items():
-        click.echo(f"  {name:14} {'/'.join(sorted(info.tasks)):27} {info.description}")
+        reads = "/".join(info.accepts)
+        click.echo(f"  {name:14} {info.role:8} {reads:18} {info.description}")
     click.echo("views:")
     for name, info in VIEWS.items():
-        click.echo(f"  {name:14} {info.description}")
+        click.echo(f"  {name:14} {info.kind:11} {'/'.join(info.provides):18} {info.description}")
     click.echo("metrics:")
     for name, info in METRICS.items():
         better = "higher" if info.greater_is_better else "lower"
-        click.echo(f"  {name:18} {'/'.join(sorted(info.tasks)):15} {better} is better")
+        what = "class labels" if info.classification else "numbers"
+        click.echo(f"  {name:18} {what:13} {better} is better")

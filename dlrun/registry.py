@@ -1,78 +1,80 @@
-"""One small registry type for every pluggable kind: algorithms, views, stages, metrics.
+"""One small registry type for every pluggable part: kinds, algorithms, views, metrics, stages.
 
-Entries are registered with a decorator (``@ALGORITHMS.register("xgboost", ...)``)
-or, for third-party packages, through an entry-point group such as
-``dlrun.algorithms`` whose objects are loaded the first time the registry is
-read. Registering is cheap: heavy libraries are imported inside the registered
-builders, never at registration time.
+A registry only stores: :mod:`dlrun.plugins` fills every registry once, from
+the entry-point groups that dlrun itself and third-party packages declare.
+Nothing registers itself as a side effect of being imported, so any module can
+be imported alone, in any order. Each entry remembers who provided it, and a
+second entry under a taken name is an error that names both providers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 
 class RegistryError(KeyError):
-    pass
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str, entry_point_group: str | None = None):
+    def __init__(self, kind: str, group: str | None = None):
         self.kind = kind
-        self.entry_point_group = entry_point_group
+        self.group = group  # the entry-point group that fills it (dlrun.plugins)
         self._entries: dict[str, T] = {}
-        self._entry_points_loaded = entry_point_group is None
+        self._providers: dict[str, str] = {}
 
-    def register(self, name: str, obj: T | None = None) -> Any:
-        """Register ``obj`` under ``name``; without ``obj`` works as a decorator."""
+    def register(self, name: str, obj: T, provider: str = "") -> T:
+        """Add ``obj`` under ``name``; a name already taken is an error naming both providers."""
+        if name in self._entries:
+            raise RegistryError(
+                f"two {self.kind}s are named '{name}': {self._providers[name] or 'one registered in code'}"
+                f" and {provider or 'one registered in code'}; uninstall or rename one of them"
+            )
+        self._entries[name] = obj
+        self._providers[name] = provider
+        return obj
 
-        def _add(value: T) -> T:
-            self._entries[name] = value
-            return value
+    def unregister(self, name: str) -> None:
+        self._entries.pop(name, None)
+        self._providers.pop(name, None)
 
-        if obj is not None:
-            return _add(obj)
-        return _add
-
-    def _load_entry_points(self) -> None:
-        if self._entry_points_loaded:
-            return
-        self._entry_points_loaded = True
-        from importlib.metadata import entry_points
-
-        for ep in entry_points(group=self.entry_point_group):
-            if ep.name in self._entries:
-                continue  # our own entries win; the group may list them too
-            loaded = ep.load()
-            # A module registers its entries as an import side effect; an object
-            # (class or instance) is registered under the entry point's name.
-            if not hasattr(loaded, "__file__"):
-                self._entries.setdefault(ep.name, loaded)
+    def provider(self, name: str) -> str:
+        return self._providers.get(name, "")
 
     def get(self, name: str) -> T:
-        if name not in self._entries:
-            self._load_entry_points()
         try:
             return self._entries[name]
         except KeyError:
-            known = ", ".join(sorted(self.names())) or "none"
+            known = ", ".join(sorted(self._entries)) or "none (were the plugins loaded?)"
             raise RegistryError(f"unknown {self.kind} '{name}' (known: {known})") from None
 
     def __contains__(self, name: object) -> bool:
-        if name not in self._entries:
-            self._load_entry_points()
         return name in self._entries
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def names(self) -> list[str]:
-        self._load_entry_points()
         return list(self._entries)
 
     def items(self) -> Iterator[tuple[str, T]]:
-        self._load_entry_points()
         return iter(list(self._entries.items()))
+
+    def values(self) -> list[T]:
+        return list(self._entries.values())
 
     def filter(self, predicate: Callable[[T], bool]) -> list[str]:
         return [name for name, value in self.items() if predicate(value)]
+
+    def reorder(self, key: Callable[[str, T], object]) -> None:
+        """Sort the entries (listings and defaults follow this order)."""
+        order = sorted(self._entries, key=lambda name: key(name, self._entries[name]))
+        self._entries = {name: self._entries[name] for name in order}
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._providers.clear()

@@ -10,18 +10,28 @@ evaluate every annotation from its string, which made importing this module
 """
 
 import re
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from dlrun.catalogue import ALGORITHMS, KINDS, METRICS, VIEWS, algorithms_for, metrics_for
 from dlrun.errors import SpecError
-from dlrun.evaluation.protocol import DEFAULT_FOLDS, DEFAULT_REPEATS
+from dlrun.plugins import default_kind, load_plugins
+from dlrun.protocol import DEFAULT_FOLDS, DEFAULT_REPEATS
 from dlrun.specdoc import DEFAULT_MISSING, SPEC_FILE, dump_document
 
-TASKS = ("classification", "regression", "forecasting")
-Task = Literal["classification", "regression", "forecasting"]
-DataFormat = Literal["auto", "csv", "parquet", "npz", "sklearn", "images"]
+#: Formats every kind's reader knows; kinds add their own (Kind.formats).
+FORMATS = ("auto", "csv", "parquet", "sklearn")
 
 
 class StrictModel(BaseModel):
@@ -35,7 +45,10 @@ class DataSpec(StrictModel):
         description="Path to the data, relative to the project folder (or absolute), "
         "or 'sklearn:NAME' for a dataset bundled with scikit-learn."
     )
-    format: DataFormat = Field("auto", description="File format; 'auto' guesses from the source.")
+    format: str = Field(
+        "auto", description="File format: auto (guessed from the source), csv, parquet, sklearn, "
+        "or one a kind of data reads (see `dlrun catalogue`)."
+    )
     header: bool = Field(True, description="Whether the first row of a CSV holds column names.")
     delimiter: str = Field(",", description="CSV field delimiter.", min_length=1, max_length=1)
     missing: list[str] = Field(
@@ -53,6 +66,14 @@ class DataSpec(StrictModel):
     drop: list[str] = Field(
         default_factory=list, description="Columns to ignore (identifiers, leaks)."
     )
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        known = list(FORMATS) + [f for kind in KINDS.values() for f in getattr(kind, "formats", ())]
+        if value not in known:
+            raise ValueError(f"unknown format '{value}'; expected one of: {', '.join(known)}")
+        return value
 
     @field_validator("columns")
     @classmethod
@@ -92,82 +113,20 @@ class ReferenceSpec(StrictModel):
     source: str = ""
 
 
-class AugmentSpec(StrictModel):
-    """Training-time augmentation of images (Keras preprocessing layers, inactive at inference)."""
+class ProjectSpecBase(StrictModel):
+    """A predictive-modelling project: data, target, task, metric and protocol.
 
-    flip: Literal["none", "horizontal", "vertical", "both"] = Field(
-        "horizontal", description="Random flips ('none' for digits and text-like images)."
-    )
-    shift: float = Field(0.1, ge=0.0, le=0.5, description="Random shift, as a fraction of height/width.")
-    rotation: float = Field(
-        0.05, ge=0.0, le=0.5, description="Random rotation, as a fraction of a full turn (0.05 = 18 degrees)."
-    )
-
-
-class ImageSpec(StrictModel):
-    """How images are read (kind: image): the size they are resized to, and augmentation."""
-
-    image_size: list[int] | None = Field(
-        None, min_length=2, max_length=2,
-        description="[height, width] every image is resized to (default: inferred by `dlrun new`).",
-    )
-    channels: Literal[1, 3] | None = Field(None, description="1 (greyscale) or 3 (colour).")
-    augment: bool | AugmentSpec = Field(
-        True, description="Augmentation used by the 'augment' view (true: the defaults; false: none)."
-    )
-
-    @field_validator("image_size")
-    @classmethod
-    def _size(cls, value: list[int] | None) -> list[int] | None:
-        if value is not None and any(not 4 <= v <= 1024 for v in value):
-            raise ValueError("each side must be between 4 and 1024 pixels")
-        return value
-
-
-class TimeSeriesSpec(StrictModel):
-    """A time series (kind: timeseries) and its walk-forward protocol; unset values are
-    inferred from the data (see dlrun.timeseries.data)."""
-
-    time_column: str | None = Field(
-        None, description="Column with the dates/times (default: the first column when it is "
-        "not a series); values that do not parse as dates are read as an ordered index."
-    )
-    frequency: Literal["auto", "minutely", "hourly", "daily", "weekly", "monthly", "quarterly",
-                       "yearly", "none"] = Field(
-        "auto", description="Spacing of the observations ('auto': inferred from the time column)."
-    )
-    period: int | None = Field(
-        None, ge=1, le=1000, description="Season length in steps (default from the frequency: "
-        "12 monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly; 1 = no season)."
-    )
-    window: int | None = Field(
-        None, ge=1, le=1000, description="Lag-window width (past steps the models see; default: "
-        "one season, at least 3)."
-    )
-    test_size: int | None = Field(
-        None, ge=1, description="N: walk-forward over the last N observations (default: one "
-        "season when it is 12 or more steps, else 10% of the series, at most 365)."
-    )
-    horizon: int = Field(1, ge=1, le=1000, description="Forecast this many steps ahead.")
-    origins: int = Field(
-        1, ge=1, le=50, description="Walk-forward windows: the last N observations, then the N "
-        "before them, ...; each is one fold fitted on everything before it."
-    )
-    seeds: int = Field(
-        3, ge=1, le=30, description="Runs per algorithm, each with its own seed: nets vary run "
-        "to run, so a row is the mean over seeds and its spread is shown."
-    )
-
-
-class ProjectSpec(StrictModel):
-    """A predictive-modelling project: data, target, task, metric and protocol."""
+    The full schema (:func:`spec_model`) adds one optional block per kind of data
+    that has options of its own (``Kind.spec_block``)."""
 
     name: str = Field(description="Project name: letters, digits, '-', '_' and '.'.")
     description: str = ""
-    kind: Literal["tabular", "image", "timeseries", "text"] = Field(
-        "tabular", description="Kind of data: decides the data source, views, algorithms and resampling."
+    kind: str = Field(
+        default_factory=default_kind,
+        description="Kind of data (`dlrun catalogue` lists them): decides the data source, "
+        "views, algorithms and resampling.",
     )
-    task: Task = Field(description="classification, regression or forecasting.")
+    task: str = Field(description="What to predict; the kind of data says which tasks it offers.")
     data: DataSpec
     metric: str = Field(description="Metric that ranks the leaderboard.")
     views: list[str] | None = Field(
@@ -182,10 +141,6 @@ class ProjectSpec(StrictModel):
     )
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     reference: ReferenceSpec | None = None
-    images: ImageSpec | None = Field(None, description="Image reading and augmentation (kind: image).")
-    series: TimeSeriesSpec | None = Field(
-        None, description="Time column and walk-forward protocol (kind: timeseries)."
-    )
 
     @field_validator("name")
     @classmethod
@@ -195,47 +150,82 @@ class ProjectSpec(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _check_images(self) -> "ProjectSpec":
-        if self.images is not None and self.kind != "image":
-            raise _field_error("images", "only applies to projects of kind: image", [])
-        return self
-
-    @model_validator(mode="after")
-    def _check_series(self) -> "ProjectSpec":
-        if self.series is not None and self.kind != "timeseries":
-            raise _field_error("series", "only applies to projects of kind: timeseries", [])
-        if (self.task == "forecasting") != (self.kind == "timeseries"):
-            raise _field_error("task", "a forecasting task needs kind: timeseries, and kind: "
-                               "timeseries needs task: forecasting", [])
-        return self
-
-    @model_validator(mode="after")
-    def _check_names(self) -> "ProjectSpec":
-        from dlrun.catalogue import ALGORITHMS, METRICS, VIEWS
-
+    def _check(self) -> "ProjectSpecBase":
+        if self.kind not in KINDS:
+            raise _field_error("kind", f"unknown kind '{self.kind}'", KINDS.names())
+        kind = KINDS.get(self.kind)
+        if self.task not in kind.tasks:
+            raise _field_error("task", f"'{self.task}' is not a task of kind {self.kind}", list(kind.tasks))
+        for key, owner in block_owners().items():
+            if getattr(self, key, None) is not None and owner != self.kind:
+                raise _field_error(key, f"only applies to projects of kind: {owner}", [])
         if self.metric not in METRICS:
             raise _field_error("metric", f"unknown metric '{self.metric}'", METRICS.names())
-        if self.task not in METRICS.get(self.metric).tasks:
-            usable = [n for n, m in METRICS.items() if self.task in m.tasks]
+        usable = metrics_for(self.task, self.kind)
+        if self.metric not in usable:
             raise _field_error("metric", f"'{self.metric}' does not suit a {self.task} task", usable)
+        own_views = [n for n, v in VIEWS.items() if v.kind == self.kind]
         for i, view in enumerate(self.views or []):
-            if view not in VIEWS:
-                raise _field_error(f"views[{i}]", f"unknown view '{view}'", VIEWS.names())
+            if view not in own_views:
+                what = "unknown view" if view not in VIEWS else f"view '{view}' is not of kind {self.kind}:"
+                raise _field_error(f"views[{i}]", f"{what} '{view}'" if view not in VIEWS else what, own_views)
+        usable_algorithms = algorithms_for(self.task, self.kind, self.views)
         for i, algo in enumerate(self.algorithms or []):
             if algo not in ALGORITHMS:
                 raise _field_error(f"algorithms[{i}]", f"unknown algorithm '{algo}'", ALGORITHMS.names())
-            if self.task not in ALGORITHMS.get(algo).tasks:
-                raise _field_error(f"algorithms[{i}]", f"'{algo}' does not do {self.task}", [])
+            if algo not in usable_algorithms:
+                raise _field_error(f"algorithms[{i}]", f"'{algo}' cannot learn a {self.task} task from "
+                                   f"the views of kind {self.kind}", usable_algorithms)
         for algo, overrides in self.params.items():
             if algo not in ALGORITHMS:
                 raise _field_error(f"params.{algo}", f"unknown algorithm '{algo}'", ALGORITHMS.names())
-            known = ALGORITHMS.get(algo).defaults
+            known = parameters_of(algo, self)
             for key in overrides:
-                if known and key not in known:
+                if key not in known:
                     raise _field_error(
                         f"params.{algo}.{key}", f"'{algo}' has no parameter '{key}'", sorted(known)
                     )
+        kind.check_spec(self)
         return self
+
+
+def block_owners() -> dict[str, str]:
+    """project.yaml blocks that belong to one kind of data: key -> kind."""
+    return {kind.block: name for name, kind in KINDS.items() if kind.block}
+
+
+def parameters_of(algorithm: str, spec) -> dict[str, Any]:
+    """The parameters (with defaults) ``algorithm`` takes in this project: those of what it
+    builds from each input type the project's views provide."""
+    from dlrun.catalogue import BuildContext, provided_by
+
+    info = ALGORITHMS.get(algorithm)
+    known: dict[str, Any] = {}
+    for input_type in provided_by(spec.kind, spec.views):
+        if input_type in info.accepts:
+            ctx = BuildContext(task=spec.task, metric=spec.metric, seed=0, input=input_type)
+            known.update(info.defaults(ctx))
+    return known
+
+
+@cache
+def _model(kinds: tuple[str, ...]) -> type[ProjectSpecBase]:
+    fields: dict[str, Any] = {}
+    for name in kinds:
+        block = KINDS.get(name).spec_block()
+        if block is not None:
+            key, model = block
+            fields[key] = (Optional[model], Field(None, description=f"{(model.__doc__ or '').strip()} (kind: {name})"))  # noqa: UP045
+    return create_model("ProjectSpec", __base__=ProjectSpecBase, **fields)
+
+
+def spec_model() -> type[ProjectSpecBase]:
+    """The schema of project.yaml: the common keys and the installed kinds' blocks."""
+    load_plugins()
+    return _model(tuple(KINDS.names()))
+
+
+ProjectSpec = ProjectSpecBase  # the type to annotate with; parse with spec_model()
 
 
 class _FieldError(ValueError):
@@ -278,11 +268,11 @@ def spec_path(project: str | Path) -> Path:
     return path
 
 
-def parse_spec(data: Any, *, origin: str = SPEC_FILE) -> "ProjectSpec":
+def parse_spec(data: Any, *, origin: str = SPEC_FILE) -> ProjectSpecBase:
     if not isinstance(data, dict):
         raise SpecError(f"{origin} must hold a mapping of keys (name, task, data, metric, ...)")
     try:
-        return ProjectSpec.model_validate(data)
+        return spec_model().model_validate(data)
     except ValidationError as err:
         raise SpecError(
             f"{origin} is not valid: {_format_validation_error(err)}.",
@@ -290,7 +280,7 @@ def parse_spec(data: Any, *, origin: str = SPEC_FILE) -> "ProjectSpec":
         ) from None
 
 
-def load_spec(project: str | Path) -> tuple[ProjectSpec, Path]:
+def load_spec(project: str | Path) -> tuple[ProjectSpecBase, Path]:
     """Read and validate a project's spec; returns the spec and the project folder."""
     import yaml
 
@@ -310,18 +300,18 @@ def load_spec(project: str | Path) -> tuple[ProjectSpec, Path]:
     return parse_spec(data, origin=str(path)), path.parent.resolve()
 
 
-def spec_as_document(spec: ProjectSpec) -> dict[str, Any]:
+def spec_as_document(spec: ProjectSpecBase) -> dict[str, Any]:
     """The spec as ``project.yaml`` holds it: every key, unset optional ones left out
     (the same document :func:`dlrun.specdoc.spec_document` lays out without pydantic)."""
     return spec.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
 
-def dump_spec(spec: ProjectSpec) -> str:
+def dump_spec(spec: ProjectSpecBase) -> str:
     return dump_document(spec_as_document(spec))
 
 
 def json_schema() -> dict[str, Any]:
-    schema = ProjectSpec.model_json_schema()
+    schema = spec_model().model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "dlrun project.yaml"
     return schema

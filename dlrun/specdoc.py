@@ -10,16 +10,16 @@ optional keys left out. That is exactly what
 tests/test_specdoc.py holds the two to each other (field names, order,
 defaults) and checks that every light draft validates.
 
-Only the models a tabular draft uses are laid out here (project, data,
-evaluation, reference); drafts with images or series blocks go through
-pydantic (see :func:`dlrun.scaffold.spec_document_of`).
+Only the common models are laid out here (project, data, evaluation,
+reference); drafts with a kind's own block go through pydantic (see
+:func:`dlrun.scaffold.spec_document_of`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dlrun.evaluation.protocol import DEFAULT_FOLDS, DEFAULT_REPEATS
+from dlrun.protocol import DEFAULT_FOLDS, DEFAULT_REPEATS
 
 SPEC_FILE = "project.yaml"
 #: Strings read as "missing" when a spec does not say.
@@ -32,6 +32,15 @@ class _Required:
 
 
 REQUIRED: Any = _Required()
+
+
+class _DefaultKind:
+    def __repr__(self) -> str:
+        return "DEFAULT_KIND"
+
+
+#: ``kind`` when a draft leaves it out: the installed default kind (dlrun.plugins).
+DEFAULT_KIND: Any = _DefaultKind()
 
 DATA = {
     "source": REQUIRED,
@@ -59,7 +68,7 @@ REFERENCE = {
 PROJECT = {
     "name": REQUIRED,
     "description": "",
-    "kind": "tabular",
+    "kind": DEFAULT_KIND,
     "task": REQUIRED,
     "data": REQUIRED,
     "metric": REQUIRED,
@@ -68,19 +77,25 @@ PROJECT = {
     "params": {},
     "evaluation": {},  # every key of the block has a default
     "reference": None,
-    "images": None,
-    "series": None,
 }
 MODELS = {"data": DATA, "evaluation": EVALUATION, "reference": REFERENCE}
 #: Keys that pydantic holds as floats (an int given there is written as a float).
 FLOATS = {("reference", "naive"), ("reference", "good")}
-#: Blocks the light document does not lay out (they need pydantic).
-HEAVY_BLOCKS = ("images", "series")
+
+
+def kind_blocks() -> set[str]:
+    """The keys of the installed kinds' own blocks (``Kind.block``)."""
+    from dlrun.catalogue import KINDS
+    from dlrun.plugins import load_plugins
+
+    load_plugins()
+    return {kind.block for kind in KINDS.values() if getattr(kind, "block", None)}
 
 
 def needs_pydantic(spec: dict[str, Any]) -> bool:
-    """Whether a draft has blocks that only :mod:`dlrun.spec` can lay out."""
-    return any(spec.get(key) is not None for key in HEAVY_BLOCKS)
+    """Whether a draft has a block only :mod:`dlrun.spec` can lay out (a kind's own)."""
+    blocks = kind_blocks()
+    return any(spec.get(key) is not None for key in blocks)
 
 
 def spec_document(spec: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +105,8 @@ def spec_document(spec: dict[str, Any]) -> dict[str, Any]:
     from dlrun's own code, so either is a bug there, not bad input.
     """
     if needs_pydantic(spec):
-        raise KeyError(f"a draft with {' or '.join(HEAVY_BLOCKS)} needs dlrun.spec")
+        extra = sorted(k for k in spec if k not in PROJECT)
+        raise KeyError(f"a draft with {', '.join(extra)} needs dlrun.spec")
     document = _lay_out(spec, PROJECT, "")
     for key, layout in MODELS.items():
         if key in document:
@@ -105,6 +121,10 @@ def _lay_out(values: dict[str, Any], layout: dict[str, Any], block: str) -> dict
     out: dict[str, Any] = {}
     for key, default in layout.items():
         value = values.get(key, default)
+        if value is DEFAULT_KIND:
+            from dlrun.plugins import default_kind
+
+            value = default_kind()
         if value is REQUIRED:
             raise KeyError(f"required key {block + '.' if block else ''}{key} is missing")
         if value is None:

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from dlrun.plugins import load_plugins
+
+load_plugins()  # the registries the tests parametrize over (as the CLI and the API do)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 #: Every skip for want of the shared datasets starts with this, so the run can count them.

@@ -1,93 +1,127 @@
-"""Every registered tabular algorithm and view honours the same contract.
+"""Every registered algorithm, on every compatible view of every kind, honours one contract.
 
-Parametrized over the registries, so a new entry is tested the moment it is
-registered: builds from its defaults, fits inside a Pipeline on data with
-missing values and a categorical column, predicts in the label space, clones,
-and survives pickling (how models are saved).
+Parametrized over the registries, so a new algorithm, view or kind is tested the
+moment it is registered: on the kind's tiny example data (``Kind.example``) the
+pair runs through the real job path (fit on a training part, predict the rest,
+scores and out-of-fold predictions), its estimator clones, and a fitted one
+survives saving and loading with the same predictions.
 """
 
 import pickle
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from dlrun.catalogue import ALGORITHMS, TABULAR, VIEWS, BuildContext
-from dlrun.evaluation.candidates import Candidate, build_pipeline
-from dlrun.evaluation.jobs import aligned_scores
+from dlrun.catalogue import ALGORITHMS, KINDS, METRICS, VIEWS, compatible, metrics_for, views_for
+from dlrun.evaluation.candidates import Candidate, build_estimator
+from dlrun.evaluation.jobs import Job, aligned_scores, runner_for, take_rows
+from dlrun.evaluation.resampling import Fold
+from dlrun.evaluation.runner import build_context, job_data
 
+#: small settings so every net trains in a second or two
 FAST = {"mlp": {"epochs": 10, "patience": 5}, "random_forest": {"n_estimators": 20},
-        "extra_trees": {"n_estimators": 20}, "xgboost": {"n_estimators": 20}}
+        "extra_trees": {"n_estimators": 20}, "xgboost": {"n_estimators": 20},
+        "cnn": {"epochs": 3, "patience": 2}, "lstm": {"epochs": 3}, "cnn_lstm": {"epochs": 3}}
 
 CASES = [
-    (name, task)
-    for name, info in ALGORITHMS.items()
-    if TABULAR in info.data_kinds
-    for task in ("classification", "regression")
-    if task in info.tasks
+    (kind, task, view, algo)
+    for kind, info in KINDS.items()
+    for task in info.tasks
+    for view in views_for(kind)
+    for algo, algo_info in ALGORITHMS.items()
+    if algo_info.handles(task) and compatible(algo, view)
 ]
+_EXAMPLES: dict = {}
 
 
-def _data(task, n=90, seed=0):
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n) * 100,
-                      "colour": rng.choice(["red", "green", "blue"], size=n).astype(object)})
-    X.loc[::11, "a"] = np.nan
-    X.loc[::13, "colour"] = np.nan
-    if task == "classification":
-        y = (X["a"].fillna(0) + (X["colour"] == "red") > 0.2).astype(int).to_numpy().copy()
-        y[::7] = 2  # a third class
+def example(kind: str, task: str):
+    if (kind, task) not in _EXAMPLES:
+        _EXAMPLES[kind, task] = KINDS.get(kind).example(task)
+    return _EXAMPLES[kind, task]
+
+
+def test_every_kind_and_every_algorithm_is_covered():
+    assert {c[0] for c in CASES} == set(KINDS.names())
+    assert {c[3] for c in CASES} == set(ALGORITHMS.names())
+    assert {c[2] for c in CASES} == {v for k in KINDS.names() for v in views_for(k)}
+
+
+@pytest.mark.parametrize("kind, task, view, algo", CASES, ids=["/".join(c) for c in CASES])
+def test_algorithm_contract(kind, task, view, algo):
+    dataset = example(kind, task)
+    assert dataset.kind == kind and dataset.task == task
+    metric = metrics_for(task, kind)[0]
+    ctx = build_context(dataset, metric, seed=1)
+    n = dataset.n_rows
+    train, test = np.arange(int(n * 0.75)), np.arange(int(n * 0.75), n)
+    candidate = Candidate(algo, view, FAST.get(algo, {}))
+    data = job_data(dataset, ctx)
+
+    # the job path: scores and out-of-fold predictions of the test rows
+    (result,) = runner_for(kind).run([Job("k", candidate, Fold("f", train, test), train)], data)
+    assert "error" not in result, result.get("traceback")
+    prediction = result["predictions"]
+    assert np.array_equal(prediction.test, test) and len(prediction.y_pred) == len(test)
+    assert set(result["metrics"]) == set(metrics_for(task, kind))
+    assert np.isfinite(result["metrics"][metric]) and result["fit_seconds"] >= 0
+    if dataset.classification:
+        assert set(np.unique(prediction.y_pred)) <= set(range(len(dataset.classes)))
+        if prediction.proba is not None:
+            assert prediction.proba.shape == (len(test), len(dataset.classes))
     else:
-        y = 2 * X["a"].fillna(0).to_numpy() + rng.normal(scale=0.1, size=n)
-    return X, y
+        assert np.all(np.isfinite(prediction.y_pred))
 
-
-@pytest.mark.parametrize("name, task", CASES, ids=[f"{n}-{t}" for n, t in CASES])
-def test_algorithm_contract(name, task):
-    X, y = _data(task)
-    n_classes = len(np.unique(y)) if task == "classification" else 0
-    ctx = BuildContext(task=task, metric="accuracy" if task == "classification" else "rmse",
-                       seed=1, n_rows=len(X), n_features=3, n_classes=n_classes)
-    cand = Candidate(name, "standardize", FAST.get(name, {}))
-    pipe = build_pipeline(cand, ctx, ["a", "b"], ["colour"])
-    assert clone(pipe).get_params().keys() == pipe.get_params().keys()
-    pipe.fit(X.iloc[:70], y[:70])
-    pred = pipe.predict(X.iloc[70:])
-    assert pred.shape == (20,)
-    if task == "classification":
-        assert set(np.unique(pred)) <= set(range(n_classes))
-        scores = aligned_scores(pipe, X.iloc[70:], n_classes)
-        if scores is not None:
-            assert scores.shape == (20, n_classes)
+    # the estimator: clones, fits, and predicts the same after a save and a load
+    estimator = build_estimator(candidate, ctx, dataset.roles, kind)
+    assert clone(estimator).get_params().keys() == estimator.get_params().keys()
+    y = dataset.encoded_target()
+    estimator.fit(take_rows(dataset.X, train), y[train])
+    again = pickle.loads(pickle.dumps(estimator))
+    model = estimator.named_steps["model"]
+    if hasattr(model, "forecast"):  # a forecaster: walk forward over the test window
+        exog = dataset.X.to_numpy(dtype=float) if dataset.X.shape[1] else None
+        before = model.forecast(exog, y, test)
+        after = again.named_steps["model"].forecast(exog, y, test)
     else:
-        assert np.all(np.isfinite(pred))
-    again = pickle.loads(pickle.dumps(pipe))
-    np.testing.assert_allclose(again.predict(X.iloc[70:]), pred, rtol=1e-5)
+        before = estimator.predict(take_rows(dataset.X, test))
+        after = again.predict(take_rows(dataset.X, test))
+    np.testing.assert_allclose(after, before, rtol=1e-5)
 
 
 def test_classifier_trains_when_a_class_is_missing_from_the_training_fold():
-    X, y = _data("classification")
-    ctx = BuildContext(task="classification", metric="accuracy", seed=1, n_classes=3)
-    train = np.flatnonzero(y != 2)
-    pipe = build_pipeline(Candidate("xgboost", "raw", FAST["xgboost"]), ctx, ["a", "b"], ["colour"])
-    pipe.fit(X.iloc[train], y[train])
-    scores = aligned_scores(pipe, X, 3)
-    assert scores.shape == (len(X), 3) and np.all(scores[:, 2] == 0)
+    dataset = example("tabular", "classification")
+    ctx = build_context(dataset, "accuracy", seed=1)
+    y = dataset.encoded_target()
+    train = np.flatnonzero(y != y.max())
+    pipe = build_estimator(Candidate("xgboost", "raw", FAST["xgboost"]), ctx, dataset.roles, "tabular")
+    pipe.fit(dataset.X.iloc[train], y[train])
+    scores = aligned_scores(pipe, dataset.X, len(dataset.classes))
+    assert scores.shape == (dataset.n_rows, 3) and np.all(scores[:, y.max()] == 0)
 
 
-VIEW_NAMES = [n for n, v in VIEWS.items() if TABULAR in v.data_kinds]
+TRANSFORMING_VIEWS = [(k, v) for k in KINDS.names() for v in views_for(k)
+                      if hasattr(VIEWS.get(v).build({}), "transform")]
 
 
-@pytest.mark.parametrize("view_name", VIEW_NAMES)
-def test_view_is_fitted_on_training_rows_only(view_name):
-    X, _ = _data("regression")
-    train, test = X.iloc[:60], X.iloc[60:].copy()
-    test["b"] = test["b"] + 1e6  # a shift only the test rows have
-    view = VIEWS.get(view_name).build(["a", "b"], ["colour"])
-    view.fit(train)
-    out_train, out_test = view.transform(train), view.transform(test)
-    refit = VIEWS.get(view_name).build(["a", "b"], ["colour"]).fit(train)
-    np.testing.assert_allclose(refit.transform(test), out_test)  # depends on train only
-    assert not np.isnan(out_test).any() and out_train.shape[1] == out_test.shape[1]
-    assert out_train.shape[1] == 2 + 3  # two numbers + one-hot of three colours
+@pytest.mark.parametrize("kind, view", TRANSFORMING_VIEWS, ids=[f"{k}/{v}" for k, v in TRANSFORMING_VIEWS])
+def test_view_is_fitted_on_training_rows_only(kind, view):
+    dataset = example(kind, KINDS.get(kind).tasks[0])
+    X = dataset.X
+    train, test = take_rows(X, np.arange(40)), take_rows(X, np.arange(40, dataset.n_rows))
+    # a shift only the test rows have
+    shifted = test.assign(b=test["b"] + 1e6) if hasattr(test, "iloc") else test.astype(float) * 3 + 1000
+    fitted = VIEWS.get(view).build(dataset.roles).fit(train)
+    refit = VIEWS.get(view).build(dataset.roles).fit(train)
+    out = fitted.transform(shifted)
+    np.testing.assert_allclose(refit.transform(shifted), out)  # depends on the training rows only
+    assert not np.isnan(np.asarray(out, dtype=float)).any()
+    assert fitted.transform(train).shape[1] == np.asarray(out).shape[1]
+
+
+def test_metrics_of_each_task_score_its_targets():
+    for kind, info in KINDS.items():
+        for task in info.tasks:
+            names = metrics_for(task, kind)
+            assert names, (kind, task)
+            assert all(METRICS.get(m).classification == (task == "classification") for m in names)

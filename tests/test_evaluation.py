@@ -120,8 +120,8 @@ def test_interrupted_run_keeps_finished_results(clf_project, monkeypatch):
 
     real_run = executors.LocalExecutor.run
 
-    def run_then_interrupt(self, jobs, data):
-        for i, item in enumerate(real_run(self, jobs, data)):
+    def run_then_interrupt(self, jobs, data, skip=None):
+        for i, item in enumerate(real_run(self, jobs, data, skip)):
             if i == 10:
                 raise KeyboardInterrupt
             yield item
@@ -141,7 +141,7 @@ def test_failing_algorithm_does_not_sink_the_others(clf_project, monkeypatch):
 
     info = ALGORITHMS.get("cart")
 
-    def broken(ctx, params):
+    def broken(ctx, **params):
         raise RuntimeError("boom")
 
     import dataclasses
@@ -196,15 +196,21 @@ def test_each_view_is_fitted_once_per_fold(clf_project):
 def test_groups_keep_a_view_and_fold_together_and_stack_folds(monkeypatch):
     from dlrun.evaluation import jobs as jobs_module
     from dlrun.evaluation.candidates import Candidate
-    from dlrun.evaluation.jobs import Job, JobData
+    from dlrun.evaluation.jobs import FoldRunner, Job, JobData
+    from dlrun.evaluation.resampling import Fold
     from dlrun.evaluation.runner import group_jobs
 
-    monkeypatch.setattr(jobs_module, "stackable", lambda cand, data: cand.algorithm == "linear")
+    class OnlyLinearStacks(FoldRunner):
+        def stackable(self, candidate, data):
+            return candidate.algorithm == "linear"
+
+    monkeypatch.setattr(jobs_module, "_RUNNERS", {"tabular": OnlyLinearStacks()})
     cands = [Candidate(a, v) for v in ("power", "raw") for a in ("baseline", "linear", "cart")]
-    pending = [Job(f"{c.algorithm}/{c.view}/{f}", c, f, np.arange(10), np.arange(10, 12))
+    folds = {f: Fold(f, np.arange(10), np.arange(10, 12)) for f in ("f0", "f1", "f2")}
+    pending = [Job(f"{c.algorithm}/{c.view}/{f}", c, folds[f], np.arange(10))
                for c in cands for f in ("f0", "f1", "f2")]
     pending.sort(key=lambda j: (j.candidate.view, j.fold_id))
-    data = JobData(np.zeros((12, 3)), np.zeros(12), [], [], context=None)
+    data = JobData(np.zeros((12, 3)), np.zeros(12), {}, context=None, kind="tabular")
     groups = [[j.key for j in g] for g in group_jobs(pending, data)]
     assert groups[:4] == [
         ["baseline/power/f0", "cart/power/f0"],

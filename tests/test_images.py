@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from dlrun.cli import main
-from dlrun.images import data as image_data
+from dlrun.kinds.image import data as image_data
 from dlrun.spec import load_spec, parse_spec
 
 
@@ -55,7 +55,7 @@ def test_folder_loader_resizes_mixed_sizes_and_modes(tmp_path):
     assert ds.kind == "image" and ds.X.shape == (12, 12, 14, 1) and ds.X.dtype == np.uint8
     assert ds.classes == ["left", "right"] and ds.y.tolist().count("left") == 6
     assert ds.meta["image_size"] == [12, 14] and ds.meta["channels"] == 1
-    assert ds.meta["context"]["image_shape"] == [12, 14, 1]
+    assert ds.meta["context"]["input_shape"] == [12, 14, 1]
     left = ds.X[ds.y.to_numpy() == "left"].mean(axis=(0, 3))
     assert left[:, :5].mean() > 150 > left[:, -5:].mean()  # content survives the resize
     colour = image_data.load_image_dataset(_spec(str(folder), image_size=[8, 8], channels=3), tmp_path)
@@ -113,7 +113,7 @@ def test_new_image_project_from_folder_validates(tmp_path):
     assert spec.kind == "image" and spec.task == "classification" and spec.metric == "accuracy"
     assert spec.images.image_size == [30, 30] and spec.images.channels == 1  # grey RGB is grey
     result = runner.invoke(main, ["validate", str(tmp_path / "projects" / "shapes")])
-    assert result.exit_code == 0 and "12 rows" in result.output
+    assert result.exit_code == 0 and "12 images" in result.output
 
 
 def test_new_image_project_digits_and_npz(tmp_path):
@@ -141,7 +141,7 @@ def test_images_key_needs_kind_image():
 
 
 def test_pixels_view_scales_on_the_training_fold():
-    from dlrun.images.pixels import ImagePixels
+    from dlrun.kinds.image.pixels import ImagePixels
 
     x = np.array([[[[0], [8]], [[16], [4]]]], dtype=np.float32)
     view = ImagePixels().fit(x)
@@ -157,7 +157,7 @@ def test_cnn_scales_depth_and_augmentation_is_inactive_at_inference():
     rng = np.random.default_rng(0)
     X = rng.random((40, 8 * 8)).astype(np.float32)
     y = (X[:, :32].mean(axis=1) > X[:, 32:].mean(axis=1)).astype(int)
-    net = CNNClassifier(image_shape=(8, 8, 1), n_classes=2, epochs=4, filters=8, dense=8,
+    net = CNNClassifier(input_shape=(8, 8, 1), n_classes=2, epochs=4, filters=8, dense=8,
                         augment={"flip": "horizontal", "shift": 0.2, "rotation": 0.1}).fit(X, y)
     names = [layer.name for layer in net.model_.layers]
     assert {"aug_flip", "aug_shift", "aug_rotation"} <= set(names)

@@ -12,7 +12,8 @@ import yaml
 
 from dlrun.data import load_dataset
 from dlrun.errors import ArgumentError, BadInput, DataError
-from dlrun.scaffold import default_metric, infer_task, new_project
+from dlrun.kinds.tabular.scaffold import default_metric, infer_task
+from dlrun.scaffold import new_project
 from dlrun.spec import load_spec
 
 
@@ -159,12 +160,12 @@ def test_without_data_writes_a_valid_placeholder(in_tmp):
     assert err.value.field == "data.source"
 
 
-def test_other_templates_not_yet(in_tmp):
+def test_unknown_template_lists_the_kinds(in_tmp):
     with pytest.raises(ArgumentError) as err:
-        new_project("txt", template="text")
+        new_project("audio", template="audio")
     assert err.value.field == "--template"
-    assert "not supported yet" in str(err.value)
-    assert not Path("projects/img").exists()
+    assert "unknown template 'audio'" in str(err.value) and "tabular" in str(err.value)
+    assert not Path("projects/audio").exists()
 
 
 def test_bad_name_and_missing_data(in_tmp):
@@ -229,7 +230,7 @@ def _texts(path: Path) -> tuple[str, str]:
 @pytest.mark.parametrize(("filename", "options"), SAME_AS_PANDAS)
 def test_csv_is_described_without_pandas_exactly_as_with_it(in_tmp, shared_file, monkeypatch,
                                                              filename, options):
-    import dlrun.scaffold as scaffold_module
+    import dlrun.kinds.tabular.scaffold as scaffold_module
 
     data = str(shared_file(filename))
     used = []
@@ -261,7 +262,7 @@ def test_csv_is_described_without_pandas_exactly_as_with_it(in_tmp, shared_file,
     "x,y\n1,True\n2,False\n3,True\n4,False\n",  # booleans
 ])
 def test_small_csv_files_same_with_or_without_pandas(in_tmp, tmp_csv, monkeypatch, text):
-    import dlrun.scaffold as scaffold_module
+    import dlrun.kinds.tabular.scaffold as scaffold_module
 
     data = str(tmp_csv(text, name="data.tsv" if "\t" in text else "data.csv"))
     quick = new_project("p", data=data, directory="a")
@@ -272,7 +273,7 @@ def test_small_csv_files_same_with_or_without_pandas(in_tmp, tmp_csv, monkeypatc
 
 def test_light_drafts_skip_the_schema_and_pandas_drafts_use_it(in_tmp, tmp_csv, monkeypatch,
                                                               light_drafts_match_the_schema):
-    import dlrun.scaffold as scaffold_module
+    import dlrun.kinds.tabular.scaffold as scaffold_module
 
     data = str(tmp_csv("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20))))
     new_project("placeholder")

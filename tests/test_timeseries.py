@@ -13,23 +13,25 @@ import yaml
 from click.testing import CliRunner
 from sklearn.base import clone
 
-from dlrun.catalogue import ALGORITHMS, BuildContext
+from dlrun.catalogue import BuildContext, algorithms_for, compatible
 from dlrun.cli import main
-from dlrun.evaluation.candidates import Candidate, build_pipeline
-from dlrun.timeseries.forecasters import (
+from dlrun.evaluation.candidates import Candidate, build_estimator
+from dlrun.kinds.timeseries.forecasters import (
     MeanForecaster,
     PersistenceForecaster,
     SeasonalNaiveForecaster,
     make_forecaster,
 )
-from dlrun.timeseries.framing import SeriesFraming
-from dlrun.timeseries.jobs import walk_forward
-from dlrun.timeseries.walkforward import walk_forward_plan
+from dlrun.kinds.timeseries.framing import SeriesFraming
+from dlrun.kinds.timeseries.jobs import candidate_forecasts
+from dlrun.kinds.timeseries.walkforward import walk_forward_plan
 
 FAST = {"mlp": {"epochs": 10, "patience": 5}, "lstm": {"epochs": 5, "patience": 5},
         "cnn": {"epochs": 5, "patience": 5}, "cnn_lstm": {"epochs": 5, "patience": 5},
         "random_forest": {"n_estimators": 10}, "xgboost": {"n_estimators": 10}}
-FORECASTERS = [n for n, a in ALGORITHMS.items() if "forecasting" in a.tasks]
+# every forecasting algorithm, on the differenced view where it reads lag windows
+FORECASTERS = [(n, "diff" if compatible(n, "diff") else "lags")
+               for n in algorithms_for("forecasting", "timeseries")]
 
 
 def seasonal_series(n=96, period=12, seed=0) -> np.ndarray:
@@ -41,8 +43,7 @@ def seasonal_series(n=96, period=12, seed=0) -> np.ndarray:
 def context(**meta) -> BuildContext:
     base = {"target": "y", "exogenous": [], "n_series": 1, "period": 12, "window": 12,
             "horizon": 1, "test_size": 12}
-    return BuildContext(task="forecasting", metric="rmse", seed=1, data_kind="timeseries",
-                        meta={**base, **meta})
+    return BuildContext(task="forecasting", metric="rmse", seed=1, meta={**base, **meta})
 
 
 def evaluate_json(project, *extra) -> dict:
@@ -82,11 +83,11 @@ def test_forecasts_never_read_the_future(algorithm, view, horizon):
     train, test = np.arange(72), np.arange(72, 96)
     ctx = context(horizon=horizon)
     cand = Candidate(algorithm, view, FAST.get(algorithm, {}))
-    before, _ = walk_forward(cand, ctx, None, y, train, test)
+    before, _ = candidate_forecasts(cand, ctx, None, y, train, test)
     for k in (72, 80, 90):
         changed = y.copy()
         changed[k:] += 1000.0
-        after, _ = walk_forward(cand, ctx, None, changed, train, test)
+        after, _ = candidate_forecasts(cand, ctx, None, changed, train, test)
         safe = test < k + horizon
         np.testing.assert_allclose(after[safe], before[safe])
     if algorithm == "baseline":  # the perturbation is visible once it is in the past
@@ -133,13 +134,14 @@ def test_naive_forecasters():
                                [y[:t].mean() for t in positions])
 
 
-@pytest.mark.parametrize("name", FORECASTERS)
-def test_forecasting_algorithm_contract(name):
-    """Every forecasting entry builds, walks forward to finite forecasts, clones and pickles."""
+@pytest.mark.parametrize("name, view", FORECASTERS, ids=[n for n, _ in FORECASTERS])
+def test_forecasting_algorithm_contract(name, view):
+    """Every forecasting entry builds, walks forward to finite forecasts from the target and
+    another series, clones, pickles, and forecasts from a history frame (dlrun predict)."""
     y = seasonal_series(60)
     X = pd.DataFrame({"other": np.roll(y, 1) * 0.5})
     ctx = context(exogenous=["other"], n_series=2, window=6)
-    pipe = build_pipeline(Candidate(name, "diff", FAST.get(name, {})), ctx, ["other"], [])
+    pipe = build_estimator(Candidate(name, view, FAST.get(name, {})), ctx, {}, "timeseries")
     assert clone(pipe).get_params().keys() == pipe.get_params().keys()
     frame = X.assign(y=y)
     pipe.fit(X.iloc[:48], y[:48])
@@ -151,7 +153,9 @@ def test_forecasting_algorithm_contract(name):
 
 
 def test_window_learners_fit_on_lag_windows():
-    model = make_forecaster(Candidate("linear", "lags"), context(window=5))
+    from dlrun.catalogue import pair_context
+
+    model = make_forecaster(Candidate("linear", "lags"), pair_context(context(window=5), "linear", "lags"))
     model.fit(None, seasonal_series(40))
     assert model.regressor_.n_features_in_ == 5 and model.framing_.window_ == 5
 
@@ -177,8 +181,8 @@ def test_persistence_matches_the_published_score(shared_file, tmp_path, file, ta
 
 
 def test_shampoo_month_labels_are_read_as_months(shared_file, tmp_path):
+    from dlrun.kinds.timeseries.data import load_series
     from dlrun.spec import load_spec
-    from dlrun.timeseries.data import load_series
 
     project = write_project(tmp_path, "s", shared_file("monthly-shampoo-sales.csv"), "Sales")
     spec, folder = load_spec(project)

@@ -8,12 +8,8 @@ class list.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-
-from dlrun.catalogue import BuildContext
 
 
 class LabelSafeClassifier(ClassifierMixin, BaseEstimator):
@@ -43,14 +39,3 @@ class LabelSafeClassifier(ClassifierMixin, BaseEstimator):
     def feature_importances_(self):
         return self.estimator_.feature_importances_
 
-
-def make_xgboost(ctx: BuildContext, params: dict[str, Any]):
-    from xgboost import XGBClassifier, XGBRegressor
-
-    from dlrun.evaluation.executors import fit_threads
-
-    kwargs = dict(params)
-    kwargs.update(random_state=ctx.seed, n_jobs=fit_threads(ctx.n_rows), tree_method="hist", verbosity=0)
-    if ctx.task == "classification":
-        return LabelSafeClassifier(XGBClassifier(**kwargs))
-    return XGBRegressor(**kwargs)

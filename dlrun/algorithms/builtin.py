@@ -1,76 +1,92 @@
-"""Built-in tabular algorithms. Each builder returns an unfitted scikit-learn
-estimator; heavy libraries are imported inside the builder, never here."""
+"""dlrun's own algorithms, one :class:`~dlrun.catalogue.AlgorithmInfo` each (entry points
+of the ``dlrun.algorithms`` group).
+
+Each builder returns an unfitted scikit-learn estimator and imports what it
+needs when it is called. An algorithm's parameters and their defaults are the
+keyword parameters of its builder (or of the estimator class it names as its
+``signature``): the one place a default is written. ``accepts`` says which
+inputs it reads (see :mod:`dlrun.catalogue`), ``targets`` what it predicts,
+``invariances`` which transforms of the inputs leave its fit unchanged
+(``monotone``: any order-keeping transform of each column, as trees split on
+order; ``inputs``: it ignores them).
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dlrun.catalogue import (
+    BAR,
+    BASELINE,
+    CLASS,
+    GRID,
+    HISTORY,
+    NET,
+    NUMBER,
+    SEQUENCE,
+    TABLE,
+    AlgorithmInfo,
+    BuildContext,
+)
 
-from dlrun.catalogue import ALGORITHMS, BuildContext, algorithm
-
-BOTH = ("classification", "regression")
-WITH_FORECASTING = (*BOTH, "forecasting")  # also fitted on lag windows (dlrun.timeseries)
+BOTH = frozenset({CLASS, NUMBER})
 
 
-def _pick(params: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {k: params[k] for k in names if k in params}
+def _threads(ctx: BuildContext) -> int:
+    from dlrun.threads import fit_threads
+
+    return fit_threads(ctx.n_rows)
 
 
-@algorithm("baseline", tasks=WITH_FORECASTING, family="baseline",
-           description="naive floor: majority class, the median (MAE) / mean target, or persistence")
-def baseline(ctx: BuildContext, params: dict[str, Any]):
+# --------------------------------------------------------------------------- classical
+
+
+def _baseline(ctx: BuildContext):
+    """The majority class; for numbers the median (when scored by MAE) or the mean."""
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
-    if ctx.task == "forecasting":  # the last observed value
-        from dlrun.timeseries.forecasters import make_naive
-
-        return make_naive("persistence", ctx, params)
-    if ctx.task == "classification":
+    if ctx.classification:
         return DummyClassifier(strategy="prior")
     return DummyRegressor(strategy="median" if ctx.metric == "mae" else "mean")
 
 
-@algorithm("linear", tasks=WITH_FORECASTING, description="logistic regression / ridge regression",
-           version=2)  # 2: Newton's method on narrow data (dlrun.algorithms.linear)
-def linear(ctx: BuildContext, params: dict[str, Any]):
-    from sklearn.linear_model import Ridge
-
+def _logistic(ctx: BuildContext, *, C: float = 1.0, max_iter: int = 2000):
     from dlrun.algorithms.linear import AdaptiveLogisticRegression
 
-    if ctx.task == "classification":
-        return AdaptiveLogisticRegression(C=params.get("C", 1.0), max_iter=params.get("max_iter", 2000))
-    return Ridge(alpha=params.get("alpha", 1.0))
+    return AdaptiveLogisticRegression(C=C, max_iter=max_iter)
 
 
-@algorithm("knn", tasks=BOTH, description="k-nearest neighbours", slow=True)
-def knn(ctx: BuildContext, params: dict[str, Any]):
+def _ridge(ctx: BuildContext, *, alpha: float = 1.0):
+    from sklearn.linear_model import Ridge
+
+    return Ridge(alpha=alpha)
+
+
+def _linear(ctx: BuildContext, **params):
+    return (_logistic if ctx.classification else _ridge)(ctx, **params)
+
+
+def _knn(ctx: BuildContext, *, n_neighbors: int = 7, weights: str = "uniform"):
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
-    cls = KNeighborsClassifier if ctx.task == "classification" else KNeighborsRegressor
-    kwargs = _pick(params, "n_neighbors", "weights")
+    cls = KNeighborsClassifier if ctx.classification else KNeighborsRegressor
     if ctx.n_rows:
-        kwargs["n_neighbors"] = max(1, min(kwargs.get("n_neighbors", 5), ctx.n_rows - 1))
-    return cls(**kwargs)
+        n_neighbors = max(1, min(n_neighbors, ctx.n_rows - 1))
+    return cls(n_neighbors=n_neighbors, weights=weights)
 
 
-@algorithm("cart", tasks=BOTH, description="decision tree (CART)")
-def cart(ctx: BuildContext, params: dict[str, Any]):
+def _cart(ctx: BuildContext, *, max_depth: int | None = None, min_samples_leaf: int = 1):
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-    cls = DecisionTreeClassifier if ctx.task == "classification" else DecisionTreeRegressor
-    return cls(random_state=ctx.seed, **_pick(params, "max_depth", "min_samples_leaf"))
+    cls = DecisionTreeClassifier if ctx.classification else DecisionTreeRegressor
+    return cls(random_state=ctx.seed, max_depth=max_depth, min_samples_leaf=min_samples_leaf)
 
 
-@algorithm("svm", tasks=BOTH, description="support vector machine (RBF kernel)", slow=True,
-           max_train_rows=10_000)  # kernel SVMs cost O(n^2) memory and O(n^2..n^3) time
-def svm(ctx: BuildContext, params: dict[str, Any]):
+def _svm(ctx: BuildContext, *, C: float = 1.0, kernel: str = "rbf", gamma: str | float = "scale"):
     from sklearn.svm import SVC, SVR
 
     from dlrun.catalogue import METRICS
 
-    kwargs = _pick(params, "C", "kernel", "gamma")
-    if ctx.task == "classification":
-        model = SVC(random_state=ctx.seed, **kwargs)
+    if ctx.classification:
+        model = SVC(random_state=ctx.seed, C=C, kernel=kernel, gamma=gamma)
         if ctx.metric in METRICS and METRICS.get(ctx.metric).needs_proba:
             # probabilities from an internal cross-validated calibration (what
             # SVC(probability=True) did, the way scikit-learn now recommends)
@@ -78,68 +94,118 @@ def svm(ctx: BuildContext, params: dict[str, Any]):
 
             return CalibratedClassifierCV(model, ensemble=False, cv=3)
         return model
-    return SVR(**kwargs)
+    return SVR(C=C, kernel=kernel, gamma=gamma)
 
 
-# Forests of 200 full-depth trees cost about n log n per tree: past 100k training
-# rows a fold takes minutes on one core, so larger folds train on a subsample.
-@algorithm("random_forest", tasks=WITH_FORECASTING, family="ensemble", description="random forest",
-           slow=True, max_train_rows=100_000)
-def random_forest(ctx: BuildContext, params: dict[str, Any]):
+def _random_forest(ctx: BuildContext, *, n_estimators: int = 200, max_features: str | float = "sqrt",
+                   min_samples_leaf: int = 1):
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-    from dlrun.evaluation.executors import fit_threads
-
-    cls = RandomForestClassifier if ctx.task == "classification" else RandomForestRegressor
-    kwargs = _pick(params, "n_estimators", "max_features", "min_samples_leaf")
-    if ctx.task != "classification" and kwargs.get("max_features") == "sqrt":
-        kwargs["max_features"] = 1.0 / 3.0  # the usual p/3 for regression forests
-    return cls(random_state=ctx.seed, n_jobs=fit_threads(ctx.n_rows), **kwargs)
+    cls = RandomForestClassifier if ctx.classification else RandomForestRegressor
+    if not ctx.classification and max_features == "sqrt":
+        max_features = 1.0 / 3.0  # the usual p/3 for regression forests
+    return cls(random_state=ctx.seed, n_jobs=_threads(ctx), n_estimators=n_estimators,
+               max_features=max_features, min_samples_leaf=min_samples_leaf)
 
 
-@algorithm("extra_trees", tasks=BOTH, family="ensemble", description="extremely randomized trees",
-           slow=True, max_train_rows=100_000)
-def extra_trees(ctx: BuildContext, params: dict[str, Any]):
+def _extra_trees(ctx: BuildContext, *, n_estimators: int = 200, max_features: str | float = "sqrt",
+                 min_samples_leaf: int = 1):
     from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 
-    from dlrun.evaluation.executors import fit_threads
-
-    cls = ExtraTreesClassifier if ctx.task == "classification" else ExtraTreesRegressor
-    kwargs = _pick(params, "n_estimators", "max_features", "min_samples_leaf")
-    if ctx.task == "regression" and kwargs.get("max_features") == "sqrt":
-        kwargs["max_features"] = 1.0
-    return cls(random_state=ctx.seed, n_jobs=fit_threads(ctx.n_rows), **kwargs)
+    cls = ExtraTreesClassifier if ctx.classification else ExtraTreesRegressor
+    if not ctx.classification and max_features == "sqrt":
+        max_features = 1.0
+    return cls(random_state=ctx.seed, n_jobs=_threads(ctx), n_estimators=n_estimators,
+               max_features=max_features, min_samples_leaf=min_samples_leaf)
 
 
-@algorithm("xgboost", tasks=WITH_FORECASTING, family="boosting", description="gradient-boosted trees (XGBoost): the bar")
-def xgboost(ctx: BuildContext, params: dict[str, Any]):
-    from dlrun.algorithms.boosting import make_xgboost
+def _xgboost(ctx: BuildContext, *, n_estimators: int = 200, learning_rate: float = 0.1,
+             max_depth: int = 4, subsample: float = 0.8, colsample_bytree: float = 0.8,
+             min_child_weight: float = 1.0, reg_lambda: float = 1.0):
+    from xgboost import XGBClassifier, XGBRegressor
 
-    return make_xgboost(ctx, params)
+    from dlrun.algorithms.boosting import LabelSafeClassifier
+
+    kwargs = dict(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+                  subsample=subsample, colsample_bytree=colsample_bytree,
+                  min_child_weight=min_child_weight, reg_lambda=reg_lambda,
+                  random_state=ctx.seed, n_jobs=_threads(ctx), tree_method="hist", verbosity=0)
+    if ctx.classification:
+        return LabelSafeClassifier(XGBClassifier(**kwargs))
+    return XGBRegressor(**kwargs)
 
 
-@algorithm("mlp", tasks=WITH_FORECASTING, family="deep", slow=True,
-           description="Keras multilayer perceptron, early stopping on a split of the training fold")
-def mlp(ctx: BuildContext, params: dict[str, Any]):
+# --------------------------------------------------------------------------- nets
+
+
+def _mlp_class(ctx: BuildContext):
+    from dlrun.algorithms.keras import mlp
+
+    if ctx.input == SEQUENCE:  # lag windows: validate early stopping on the latest rows
+        return mlp.SequenceMLPRegressor
+    return mlp.MLPClassifier if ctx.classification else mlp.MLPRegressor
+
+
+def _mlp(ctx: BuildContext, **params):
     from dlrun.algorithms.keras.mlp import make_mlp
 
-    if ctx.task == "forecasting":  # early stopping on the latest training windows
-        from dlrun.timeseries.nets import make_net
-
-        return make_net("mlp", ctx, params)
-    return make_mlp(ctx, params)
+    return make_mlp(_mlp_class(ctx), ctx, params)
 
 
-@algorithm("cnn", tasks=("classification",), data_kinds=("image",), family="deep", slow=True,
-           description="Keras convolutional net, depth scaled to the input, early stopping on a "
-                       "split of the training fold")
-def cnn(ctx: BuildContext, params: dict[str, Any]):
+def _cnn_class(ctx: BuildContext):
+    if ctx.input == SEQUENCE:
+        from dlrun.algorithms.keras.cnn1d import CNN1DRegressor
+
+        return CNN1DRegressor
+    from dlrun.algorithms.keras.cnn import CNNClassifier
+
+    return CNNClassifier
+
+
+def _cnn(ctx: BuildContext, **params):
+    """A 2D convolutional net on grids (class labels), a 1D one on sequences (numbers)."""
+    if ctx.input == SEQUENCE:
+        from dlrun.algorithms.keras.cnn1d import make_cnn1d
+
+        return make_cnn1d(ctx, params)
+    if not ctx.classification:
+        raise ValueError("cnn predicts class labels from grids, or numbers from sequences")
     from dlrun.algorithms.keras.cnn import make_cnn
 
     return make_cnn(ctx, params)
 
 
-# Images: these read the flattened, scaled pixels of the image views (dlrun.images).
-for _name in ("baseline", "linear", "knn", "cart", "svm", "random_forest", "extra_trees", "xgboost", "mlp"):
-    _info = ALGORITHMS.get(_name)
-    ALGORITHMS.register(_name, replace(_info, data_kinds=_info.data_kinds | {"image"}))
+MONOTONE = frozenset({"monotone"})
+
+BASELINE_ALGO = AlgorithmInfo(
+    "baseline", _baseline, BOTH, (TABLE, HISTORY), rank=0, role=BASELINE,
+    invariances=frozenset({"monotone", "inputs"}),
+    description="the naive floor: majority class, the median (MAE) / mean target, or the last "
+                "value of a series")
+LINEAR = AlgorithmInfo(
+    "linear", _linear, BOTH, (TABLE, SEQUENCE), rank=10, version=2,  # 2: Newton's method on narrow data
+    signature=lambda ctx: _logistic if ctx.classification else _ridge,
+    description="logistic regression / ridge regression")
+KNN = AlgorithmInfo("knn", _knn, BOTH, (TABLE,), rank=20, slow=True, description="k-nearest neighbours")
+CART = AlgorithmInfo("cart", _cart, BOTH, (TABLE,), rank=30, invariances=MONOTONE,
+                     description="decision tree (CART)")
+# kernel SVMs cost O(n^2) memory and O(n^2..n^3) time: larger folds train on a subsample
+SVM = AlgorithmInfo("svm", _svm, BOTH, (TABLE,), rank=40, slow=True, max_train_rows=10_000,
+                    description="support vector machine (RBF kernel)")
+# Forests of 200 full-depth trees cost about n log n per tree: past 100k training
+# rows a fold takes minutes on one core, so larger folds train on a subsample.
+RANDOM_FOREST = AlgorithmInfo("random_forest", _random_forest, BOTH, (TABLE, SEQUENCE), rank=50, slow=True,
+                              max_train_rows=100_000, invariances=MONOTONE,
+                              description="random forest")
+EXTRA_TREES = AlgorithmInfo("extra_trees", _extra_trees, BOTH, (TABLE,), rank=60, slow=True,
+                            max_train_rows=100_000, invariances=MONOTONE,
+                            description="extremely randomized trees")
+XGBOOST = AlgorithmInfo("xgboost", _xgboost, BOTH, (TABLE, SEQUENCE), rank=70, role=BAR, invariances=MONOTONE,
+                        description="gradient-boosted trees (XGBoost): the bar")
+MLP = AlgorithmInfo("mlp", _mlp, BOTH, (TABLE, SEQUENCE), rank=80, role=NET, slow=True, signature=_mlp_class,
+                    description="Keras multilayer perceptron, early stopping on a split of the "
+                                "training fold")
+CNN = AlgorithmInfo("cnn", _cnn, BOTH, (GRID, SEQUENCE), rank=90, role=NET, slow=True, signature=_cnn_class,
+                    description="Keras convolutional net: 2D on grids (depth scaled to the input), "
+                                "1D on sequences; early stopping on a split of the training fold")
+

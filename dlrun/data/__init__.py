@@ -1,4 +1,4 @@
-"""Data sources: reading the data a spec points to into a :class:`Dataset`.
+"""Data: reading files into a :class:`Dataset` (the kinds of data decide how).
 
 ``Dataset`` is imported on first use (module ``__getattr__``) so that light
 submodules such as :mod:`dlrun.data.sniff` do not pull in pandas and numpy.
@@ -21,16 +21,10 @@ def __getattr__(name: str) -> Any:
 
 
 def load_dataset(spec, project_dir):
-    """Load the data named by ``spec.data`` (paths relative to ``project_dir``),
-    with the loader registered for ``spec.kind`` (tabular: CSV, Parquet, sklearn)."""
-    from dlrun.catalogue import DATA_LOADERS
+    """Load the data named by ``spec.data`` (paths relative to ``project_dir``) with the
+    reader of the spec's kind of data (:meth:`dlrun.kind.Kind.load`)."""
+    from dlrun.catalogue import KINDS
+    from dlrun.plugins import load_plugins
 
-    if spec.kind != "tabular" and spec.kind in DATA_LOADERS:
-        return DATA_LOADERS.get(spec.kind)(spec, project_dir)
-    if spec.kind != "tabular":
-        from dlrun.errors import SpecError
-
-        raise SpecError(f"kind '{spec.kind}' is not supported by this dlrun yet", field="kind")
-    from dlrun.data.sources import load_dataset as _load
-
-    return _load(spec, project_dir)
+    load_plugins()
+    return KINDS.get(spec.kind).load(spec, project_dir)

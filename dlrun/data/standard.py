@@ -119,12 +119,17 @@ def _matches(entry: StandardDataset, counts: list[int], moments: tuple[float, fl
     return "classes" in sig or "target_mean" in sig  # a shape alone is not enough
 
 
-def match(X: pd.DataFrame, y: pd.Series, task: str | None = None) -> StandardDataset | None:
-    """The catalogue entry whose content matches ``X``/``y`` (of ``task`` when given)."""
+def _of(entry, task) -> bool:
+    """Whether the entry is of ``task`` (a name or several; None: any)."""
+    return task is None or entry.task in ((task,) if isinstance(task, str) else tuple(task))
+
+
+def match(X: pd.DataFrame, y: pd.Series, task=None) -> StandardDataset | None:
+    """The catalogue entry whose content matches ``X``/``y`` (of ``task`` -- a task or
+    several -- when given)."""
     candidates = [
         e for e in catalogue().values()
-        if e.task != "forecasting" and (task is None or e.task == task)
-        and e.signature.get("shape") == [len(X), X.shape[1] + 1]
+        if _of(e, task) and e.signature.get("shape") == [len(X), X.shape[1] + 1]
     ]
     if not candidates:
         return None
@@ -173,14 +178,13 @@ def target_summary(counts: Mapping[str, int]) -> tuple[list[int], tuple[float, f
 
 
 def match_stats(shape: tuple[int, int], target_counts: Mapping[str, int], total: float,
-                task: str | None = None) -> StandardDataset | None:
+                task=None) -> StandardDataset | None:
     """:func:`match` without pandas: from the table's ``shape`` (rows, columns with the
     target), the target's value counts (see :func:`target_summary`) and the sum of the
     numeric feature values (see :func:`numeric_total`)."""
     candidates = [
         e for e in catalogue().values()
-        if e.task != "forecasting" and (task is None or e.task == task)
-        and e.signature.get("shape") == list(shape)
+        if _of(e, task) and e.signature.get("shape") == list(shape)
     ]
     if not candidates:
         return None
@@ -191,7 +195,7 @@ def match_stats(shape: tuple[int, int], target_counts: Mapping[str, int], total:
     return None
 
 
-def recognize(X: pd.DataFrame, y: pd.Series, task: str | None = None) -> ReferenceSpec | None:
+def recognize(X: pd.DataFrame, y: pd.Series, task=None) -> ReferenceSpec | None:
     """The published scores for the data when it is a catalogued standard dataset."""
     entry = match(X, y, task)
     return entry.reference_spec() if entry else None

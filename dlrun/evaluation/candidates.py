@@ -1,13 +1,14 @@
-"""A candidate is an (algorithm, view, parameters) triple; it becomes a Pipeline."""
+"""A candidate is an (algorithm, view, parameters) triple; the kind of data makes it an estimator."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from dlrun.catalogue import ALGORITHMS, VIEWS, BuildContext
+from dlrun.catalogue import ALGORITHMS, KINDS, VIEWS, BuildContext, pair_context
 
 
 @dataclass(frozen=True)
@@ -21,30 +22,24 @@ class Candidate:
     def name(self) -> str:
         return self.label or self.algorithm
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self, context: BuildContext) -> dict[str, Any]:
+        """What the candidate's results depend on (its every parameter, defaults included)."""
         algo = ALGORITHMS.get(self.algorithm)
-        info = VIEWS.get(self.view)
+        defaults = algo.defaults(pair_context(context, self.algorithm, self.view))
         return {
             "algorithm": self.algorithm,
             "algorithm_version": algo.version,
-            "params": {**algo.defaults, **self.params},
+            "params": {**defaults, **self.params},
             "view": self.view,
-            "view_version": info.version,
+            "view_version": VIEWS.get(self.view).version,
         }
 
 
-def build_pipeline(candidate: Candidate, context: BuildContext, numeric, categorical):
-    from sklearn.pipeline import Pipeline
-
-    if context.task == "forecasting":  # the view frames the series inside a forecaster
-        from dlrun.timeseries.forecasters import forecasting_pipeline
-
-        return forecasting_pipeline(candidate, context)
-    view = VIEWS.get(candidate.view).build(numeric, categorical)
-    # the builder may adapt to the view that feeds it (e.g. the CNN augments on 'augment')
-    context = replace(context, meta={**context.meta, "view": candidate.view})
-    model = ALGORITHMS.get(candidate.algorithm).make(context, candidate.params)
-    return Pipeline([("view", view), ("model", model)])
+def build_estimator(candidate: Candidate, context: BuildContext, roles: Mapping[str, list[str]],
+                    kind: str):
+    """The unfitted estimator of ``candidate``, as the kind of data assembles it."""
+    return KINDS.get(kind).estimator(candidate, pair_context(context, candidate.algorithm,
+                                                             candidate.view), roles)
 
 
 def job_key(*parts: Any) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dlrun.errors import ArgumentError, DlrunError
-from dlrun.evaluation.jobs import Job, JobData, run_job_group
+from dlrun.evaluation.jobs import Job, JobData, run_group
 
 
 class DaskExecutor:
@@ -37,13 +37,14 @@ class DaskExecutor:
                     field="--scheduler",
                     hint="Start one with `dask scheduler` and workers with `dask worker ADDR`.",
                 ) from None
-        from dlrun.evaluation.executors import usable_cores
+        from dlrun.threads import usable_cores
 
         cluster = LocalCluster(n_workers=usable_cores(), threads_per_worker=1, processes=True,
                                dashboard_address=None)
         return Client(cluster), cluster
 
-    def run(self, groups: list[list[Job]], data: JobData) -> Iterator[tuple[list[Job], list[dict]]]:
+    def run(self, groups: list[list[Job]], data: JobData, skip=None
+            ) -> Iterator[tuple[list[Job], list[dict]]]:
         from distributed import as_completed
 
         client, cluster = self._client()
@@ -68,4 +69,4 @@ def _run_on_worker(group: list[Job], data: JobData) -> list[dict]:
     import os
 
     os.environ["DLRUN_THREADS"] = "1"
-    return run_job_group(group, data)
+    return run_group(group, data)

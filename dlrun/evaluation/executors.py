@@ -1,8 +1,10 @@
 """Where jobs run: this process, a local process pool, or a Dask cluster.
 
-An executor takes groups of jobs (one job, or the folds of one candidate that
-train together) and the data they share, and yields ``(group, results)`` as
-groups finish, in any order; the caller persists each result at once.
+An executor takes groups of jobs (the jobs of one view and fold, or the folds
+of one candidate that train together) and the data they share, and yields
+``(group, results)`` as groups finish, in any order; the caller persists each
+result at once. Every executor runs a group through the one job path,
+:func:`dlrun.evaluation.jobs.run_group`.
 """
 
 from __future__ import annotations
@@ -11,34 +13,8 @@ import os
 from collections.abc import Iterator
 
 from dlrun.errors import ArgumentError
-from dlrun.evaluation.jobs import Job, JobData, iter_job_group, run_job_group
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
-
-
-def thread_budget() -> int:
-    """Threads one fit may use: cores/N in a worker of ``--jobs N`` or on a Dask
-    worker (``DLRUN_THREADS``, set by the executor), every core in this process
-    otherwise. Forests and XGBoost read it; their results do not depend on it."""
-    threads = os.environ.get("DLRUN_THREADS", "")
-    return int(threads) if threads.isdigit() and int(threads) > 0 else usable_cores()
-
-
-#: Below this many rows a fit stays on one thread: a forest or XGBoost on a few
-#: hundred rows gains nothing from a second thread (measured: Pima-sized random
-#: forest 0.63 s either way) and loses to the synchronisation when TensorFlow's
-#: threads share the process (XGBoost 0.12 -> 0.21 s a fold in the Pima bench).
-MIN_ROWS_FOR_THREADS = 2_000
-
-
-def fit_threads(n_rows: int) -> int:
-    """Threads for one fit on ``n_rows`` rows (see :func:`thread_budget`)."""
-    return thread_budget() if n_rows >= MIN_ROWS_FOR_THREADS else 1
+from dlrun.evaluation.jobs import Job, JobData, iter_group, run_group
+from dlrun.threads import fit_threads, thread_budget, usable_cores  # noqa: F401 (re-exported)
 
 
 def resolve_jobs(jobs: int | None) -> int:
@@ -53,10 +29,15 @@ class LocalExecutor:
     def __init__(self, jobs: int = 1):
         self.jobs = resolve_jobs(jobs)
 
-    def run(self, groups: list[list[Job]], data: JobData) -> Iterator[tuple[list[Job], list[dict]]]:
+    def run(self, groups: list[list[Job]], data: JobData, skip=None
+            ) -> Iterator[tuple[list[Job], list[dict]]]:
+        """``skip(job)``: leave out jobs of candidates stopped meanwhile (this process only)."""
         if self.jobs == 1 or len(groups) <= 1:
             for group in groups:  # job by job, so an interrupt loses at most one fit
-                yield from iter_job_group(group, data)
+                if skip is not None:
+                    group = [job for job in group if not skip(job)]
+                if group:
+                    yield from iter_group(group, data)
             return
         from joblib import Parallel, delayed, parallel_config
 
@@ -74,7 +55,7 @@ class LocalExecutor:
 
 def _run_indexed(index: int, group: list[Job], data: JobData):
     os.environ["DLRUN_THREADS"] = os.environ.get("OMP_NUM_THREADS") or "1"  # set by loky: cores/jobs
-    return index, run_job_group(group, data)
+    return index, run_group(group, data)
 
 
 def make_executor(backend: str = "local", jobs: int | None = 1, scheduler: str | None = None):

@@ -1,4 +1,5 @@
-"""Metric registry: pure functions plus which way is better.
+"""The built-in metrics: pure functions plus which way is better (entry points of
+the ``dlrun.metrics`` group, one :class:`~dlrun.catalogue.Metric` each).
 
 Every function takes ``(y_true, y_pred, y_score, n_classes)``: targets as the
 algorithms see them (class codes 0..K-1 for classification), predictions,
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from dlrun.catalogue import METRICS, Metric
+from dlrun.catalogue import Metric, metrics_for
 
 
 class _LazyNumpy:
@@ -25,15 +26,6 @@ class _LazyNumpy:
 
 
 np = _LazyNumpy()
-
-CLF = frozenset({"classification"})
-REG = frozenset({"regression"})
-REG_FC = frozenset({"regression", "forecasting"})  # errors in the target's units
-
-
-def _register(name, fn, greater, tasks, label, **kw):
-    METRICS.register(name, Metric(name, fn, greater, tasks, label=label, **kw))
-
 
 # The classification metrics below are the textbook formulas on NumPy arrays.
 # scikit-learn computes the same numbers (tests/test_metrics.py checks them
@@ -133,25 +125,26 @@ def _r2(y, p, s, k):
     return 1.0 - residual / total
 
 
-_register("accuracy", _accuracy, True, CLF, "accuracy")
-_register("balanced_accuracy", _balanced_accuracy, True, CLF, "balanced accuracy")
-_register("f1", _f1, True, CLF, "F1 (binary; macro for multi-class)")
-_register("roc_auc", _roc_auc, True, CLF, "ROC AUC (one-vs-rest for multi-class)", needs_score=True)
-_register("log_loss", _log_loss, False, CLF, "log loss", needs_score=True, needs_proba=True)
-_register("rmse", _rmse, False, REG_FC, "root mean squared error")
-_register("mse", _mse, False, REG_FC, "mean squared error")
-_register("mae", _mae, False, REG_FC, "mean absolute error")
-_register("r2", _r2, True, REG, "R²")
+ACCURACY = Metric("accuracy", _accuracy, True, True, label="accuracy", rank=0)
+BALANCED_ACCURACY = Metric("balanced_accuracy", _balanced_accuracy, True, True, label="balanced accuracy", rank=1)
+F1 = Metric("f1", _f1, True, True, label="F1 (binary; macro for multi-class)", rank=2)
+ROC_AUC = Metric("roc_auc", _roc_auc, True, True, needs_score=True,
+                 label="ROC AUC (one-vs-rest for multi-class)", rank=3)
+LOG_LOSS = Metric("log_loss", _log_loss, False, True, needs_score=True, needs_proba=True, label="log loss", rank=4)
+# errors in the target's units
+RMSE = Metric("rmse", _rmse, False, False, label="root mean squared error", rank=5)
+MSE = Metric("mse", _mse, False, False, label="mean squared error", rank=6)
+MAE = Metric("mae", _mae, False, False, label="mean absolute error", rank=7)
+R2 = Metric("r2", _r2, True, False, label="R²", rank=8)
 
 
-def metrics_for(task: str) -> list[str]:
-    return [name for name, m in METRICS.items() if task in m.tasks]
-
-
-def score_all(task: str, y_true, y_pred, y_score, n_classes: int) -> dict[str, float]:
+def score_all(task: str, y_true, y_pred, y_score, n_classes: int, kind: str | None = None
+              ) -> dict[str, float]:
     """Every registered metric for the task (cheap; lets a metric change reuse the fits)."""
+    from dlrun.catalogue import METRICS
+
     out = {}
-    for name in metrics_for(task):
+    for name in metrics_for(task, kind):
         try:
             value = METRICS.get(name).fn(y_true, y_pred, y_score, n_classes)
         except ValueError:

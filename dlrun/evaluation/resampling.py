@@ -2,8 +2,8 @@
 
 A plan is plain data -- a list of :class:`Fold` with index arrays -- so the
 job grid, the store and the statistics read it without knowing how it was
-made. Tabular data uses repeated (stratified) k-fold; time series will add a
-walk-forward plan beside it.
+made. Repeated (stratified) k-fold is here, the default of every kind whose
+rows are exchangeable examples; a kind may bring its own plan (walk-forward).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dlrun.catalogue import is_classification
 from dlrun.errors import DataError
-from dlrun.evaluation.protocol import HUGE_ROWS, LARGE_ROWS, choose_protocol  # noqa: F401 (re-exported)
+from dlrun.protocol import HUGE_ROWS, LARGE_ROWS, choose_protocol  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class Fold:
     id: str
     train: np.ndarray
     test: np.ndarray
+    repeat: int = 0  # which repetition of the plan (k-fold: the repeat; walk-forward: the seed)
+    index: int = 0  # which fold within it (k-fold: the fold; walk-forward: the origin)
+    seed_offset: int = 0  # added to the seed of the models fitted on it
 
     def digest(self) -> str:
         h = hashlib.sha256()
@@ -53,7 +57,7 @@ def kfold_plan(y: np.ndarray, task: str, folds: int, repeats: int, seed: int) ->
     if n < 4:
         raise DataError(f"only {n} rows: too few to cross-validate", field="data")
     folds = min(folds, n // 2) if n // 2 >= 2 else 2
-    if task == "classification":
+    if is_classification(task):
         labels, counts = np.unique(y, return_counts=True)
         if len(labels) < 2:
             raise DataError("the target has a single class; nothing to learn", field="data.target")
@@ -80,5 +84,16 @@ def kfold_plan(y: np.ndarray, task: str, folds: int, repeats: int, seed: int) ->
     out = []
     X_dummy = np.zeros((n, 1))
     for i, (train, test) in enumerate(splitter.split(X_dummy, y)):
-        out.append(Fold(f"r{i // folds}f{i % folds}", train, test))
+        out.append(Fold(f"r{i // folds}f{i % folds}", train, test, repeat=i // folds, index=i % folds))
     return Plan(name, out, folds, repeats, seed, notes)
+
+
+def kfold_planner(spec, dataset, quick: bool) -> Plan:
+    """Repeated (stratified) k-fold with the spec's folds and repeats, scaled to the data size."""
+    ev = spec.evaluation
+    folds, repeats, notes = choose_protocol(
+        dataset.n_rows, ev.folds, ev.repeats, explicit=ev.model_fields_set, quick=quick
+    )
+    plan = kfold_plan(dataset.encoded_target(), spec.task, folds, repeats, ev.seed)
+    plan.notes[:0] = notes
+    return plan

@@ -1,4 +1,11 @@
-"""The job grid: candidates x folds, computed or reused, then ranked."""
+"""The evaluation core: candidates x plan x data -> results, then the leaderboard.
+
+One library call (:func:`run_grid`) runs every job through the one job path of
+:mod:`dlrun.evaluation.jobs`, on any executor (this process, a process pool, a
+Dask cluster), reusing what the store already holds and storing each new
+result at once; callbacks (:mod:`dlrun.evaluation.callbacks`) follow it.
+Evaluate, tune and the learning curves are its users.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,22 @@ from typing import Any
 
 import numpy as np
 
-from dlrun.catalogue import ALGORITHMS, METRICS, BuildContext
+from dlrun.catalogue import ALGORITHMS, KINDS, METRICS, BuildContext, is_classification
 from dlrun.data.dataset import Dataset
+from dlrun.evaluation.callbacks import CallbackList, ProgressCallback, StopCandidate
 from dlrun.evaluation.candidates import Candidate, job_key
 from dlrun.evaluation.jobs import Job, JobData
 from dlrun.evaluation.resampling import Plan
 from dlrun.evaluation.stats import mark_same_as_best
 from dlrun.evaluation.store import ResultStore
-from dlrun.interrupts import hold_point
 from dlrun.progress import Reporter
 
 DEFAULT_SLOW_MAX_ROWS = 20_000
+
+
+#: Bump when what a stored result holds changes: older results are then recomputed.
+#: 2: out-of-fold predictions stored with the scores.
+RESULTS_FORMAT = 2
 
 
 @dataclass
@@ -31,6 +43,8 @@ class GridResult:
     reused: int = 0
     interrupted: bool = False
     interrupt: KeyboardInterrupt | None = None  # what stopped the run (SIGINT, SIGTERM)
+    stopped: dict[tuple[str, str], str] = field(default_factory=dict)  # candidates a callback stopped
+    pending: int = 0  # jobs this run had to compute
 
 
 def build_context(dataset: Dataset, metric: str, seed: int) -> BuildContext:
@@ -41,9 +55,13 @@ def build_context(dataset: Dataset, metric: str, seed: int) -> BuildContext:
         n_rows=dataset.n_rows,
         n_features=int(np.prod(dataset.X.shape[1:])),
         n_classes=len(dataset.classes),
-        data_kind=dataset.kind,
-        meta=dict(dataset.meta.get("context") or {}),  # e.g. images: image_shape, augment
+        meta=dict(KINDS.get(dataset.kind).context_meta(dataset)),
     )
+
+
+def job_data(dataset: Dataset, context: BuildContext) -> JobData:
+    return JobData(dataset.X, dataset.encoded_target(), dataset.roles, context, dataset.kind,
+                   data_id=dataset.fingerprint())
 
 
 def subsample(train: np.ndarray, max_rows: int, seed: int, y: np.ndarray, task: str) -> np.ndarray:
@@ -53,7 +71,7 @@ def subsample(train: np.ndarray, max_rows: int, seed: int, y: np.ndarray, task: 
     from sklearn.model_selection import train_test_split
 
     stratify = None
-    if task == "classification":
+    if is_classification(task):
         _, counts = np.unique(y[train], return_counts=True)
         if counts.min() >= 2:
             stratify = y[train]
@@ -75,62 +93,93 @@ def make_jobs(candidates: list[Candidate], plan: Plan, dataset: Dataset, context
     y = dataset.encoded_target()
     jobs = []
     ctx_id = {"task": context.task, "metric": context.metric, "seed": context.seed,
-              "n_classes": context.n_classes}
+              "n_classes": context.n_classes, "format": RESULTS_FORMAT}
     for cand in candidates:
-        identity = cand.identity()
+        identity = cand.identity(context)
         cap = row_cap(cand.algorithm, slow_max_rows)
         for fold in plan.folds:
             train = fold.train
             if cap:
                 train = subsample(train, cap, plan.seed, y, dataset.task)
             key = job_key(identity, ctx_id, data_id, fold.digest(), len(train))
-            jobs.append(Job(key, cand, fold.id, train, fold.test))
+            jobs.append(Job(key, cand, fold, train))
     return jobs
 
 
 def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: ResultStore,
-             executor, reporter: Reporter) -> GridResult:
+             executor, callbacks=(), reporter: Reporter | None = None) -> GridResult:
+    """Every job's result, computed or reused from ``store``; each computed one is stored
+    (scores, fit time, out-of-fold predictions) the moment it arrives. ``callbacks``
+    (:mod:`dlrun.evaluation.callbacks`) follow the run; a ``reporter`` gets a progress bar."""
+    hooks = CallbackList([*callbacks, ProgressCallback(reporter) if reporter is not None else None])
     grid = GridResult(total=len(jobs))
+    expected: dict[tuple[str, str], int] = {}
+    done: dict[tuple[str, str], int] = {}
+    candidates: dict[tuple[str, str], Candidate] = {}
+    for job in jobs:
+        key = (job.candidate.name, job.candidate.view)
+        expected[key] = expected.get(key, 0) + 1
+        candidates.setdefault(key, job.candidate)
+    errors: dict[tuple[str, str], str] = {}
+
+    def record(job: Job, result: dict, reused: bool) -> None:
+        key = (job.candidate.name, job.candidate.view)
+        if "error" in result:
+            errors.setdefault(key, result["error"])
+        else:
+            grid.results.setdefault(key, {})[job.fold_id] = result
+        done[key] = done.get(key, 0) + 1
+        try:
+            hooks.on_job_end(job, result, reused)
+        except StopCandidate as stop:
+            grid.stopped[key] = stop.reason
+        if done[key] == expected[key] or key in grid.stopped:
+            if key in grid.stopped:
+                done[key] = expected[key]  # nothing more is reported for it
+            hooks.on_candidate_end(candidates[key], grid.results.get(key, {}))
+
     cached = store.get_many([j.key for j in jobs])
     pending = []
     for job in jobs:
         hit = cached.get(job.key)
-        if hit is not None:
-            grid.reused += 1
-            grid.results.setdefault((job.candidate.name, job.candidate.view), {})[job.fold_id] = hit
-        else:
+        if hit is None:
             pending.append(job)
-    if not pending:
-        return grid
-    data = JobData(dataset.X, dataset.encoded_target(), dataset.numeric, dataset.categorical, context,
-                   data_id=dataset.fingerprint())
-    # view- and fold-major order: consecutive jobs share a fitted view (see jobs.fitted_view)
-    fold_order = {job.fold_id: i for i, job in enumerate(jobs)}
-    pending.sort(key=lambda j: (j.candidate.view, fold_order[j.fold_id]))
-    errors: dict[tuple[str, str], str] = {}
-    groups = group_jobs(pending, data)
-    reporter.start("fitting", len(pending))
-    finished = executor.run(groups, data)
-    try:
-        for group, results in finished:
-            for job, result in zip(group, results, strict=True):
-                cand = job.candidate
-                if "error" in result:
-                    errors.setdefault((cand.name, cand.view), result["error"])
-                else:
-                    store.put(job.key, cand.name, cand.view, job.fold_id, result["metrics"],
-                              result["fit_seconds"])
-                    grid.results.setdefault((cand.name, cand.view), {})[job.fold_id] = result
-                    grid.computed += 1
-                    hold_point("fits", grid.computed)
-            reporter.advance(len(group), f"{group[0].candidate.name} / {group[0].candidate.view}")
-    except KeyboardInterrupt as err:
-        grid.interrupted, grid.interrupt = True, err
-    finally:
-        finished.close()  # stops a process pool or a Dask client at once
-        reporter.finish()
+    grid.pending = len(pending)
+    hooks.on_run_begin(grid)
+    for job in jobs:
+        hit = cached.get(job.key)
+        if hit is not None and (job.candidate.name, job.candidate.view) not in grid.stopped:
+            grid.reused += 1
+            record(job, hit, True)
+    if pending:
+        data = job_data(dataset, context)
+        # view- and fold-major order: consecutive jobs share a fitted view (see jobs.fitted_view)
+        fold_order = {job.fold_id: i for i, job in enumerate(jobs)}
+        pending.sort(key=lambda j: (j.candidate.view, fold_order[j.fold_id]))
+        groups = group_jobs(pending, data)
+
+        def skip(job: Job) -> bool:
+            return (job.candidate.name, job.candidate.view) in grid.stopped
+
+        finished = executor.run(groups, data, skip=skip)
+        try:
+            for group, results in finished:
+                for job, result in zip(group, results, strict=True):
+                    if skip(job):
+                        continue
+                    if "error" not in result:
+                        store.put(job.key, job.candidate.name, job.candidate.view, job.fold_id,
+                                  result["metrics"], result["fit_seconds"], result.get("extra"),
+                                  result.get("predictions"))
+                        grid.computed += 1
+                    record(job, result, False)
+        except KeyboardInterrupt as err:
+            grid.interrupted, grid.interrupt = True, err
+        finally:
+            finished.close()  # stops a process pool or a Dask client at once
     for (name, view_name), message in errors.items():
         grid.failures.append({"algorithm": name, "view": view_name, "error": message})
+    hooks.on_run_end(grid)
     return grid
 
 
@@ -148,8 +197,9 @@ def group_jobs(pending: list[Job], data: JobData) -> list[list[Job]]:
       runs the group (:func:`dlrun.evaluation.jobs.fitted_view`) -- whichever
       executor runs it and however many workers it has.
     """
-    from dlrun.evaluation.jobs import stackable
+    from dlrun.evaluation.jobs import runner_for
 
+    runner = runner_for(data.kind)
     by_candidate: dict[tuple[str, str], list[Job]] = {}
     for job in pending:
         by_candidate.setdefault((job.candidate.name, job.candidate.view), []).append(job)
@@ -160,7 +210,7 @@ def group_jobs(pending: list[Job], data: JobData) -> list[list[Job]]:
         cand = jobs[0].candidate
         key = f"{cand.algorithm}:{sorted(cand.params.items())}"
         if key not in verdict:
-            verdict[key] = stackable(cand, data)
+            verdict[key] = runner.stackable(cand, data)
         if len(jobs) > 1 and verdict[key]:
             size = max(1, min(len(jobs), MAX_GROUP_CELLS // max(1, len(jobs[0].train) * width)))
             stacked[cand_key] = [jobs[i : i + size] for i in range(0, len(jobs), size)]

@@ -1,9 +1,12 @@
 """The result store: every finished (algorithm, view, fold) fit, persisted at once.
 
-A SQLite database in the project's ``.dlrun/`` folder. Each result is committed
-the moment it arrives, so an interrupted run keeps everything it finished;
-SQLite's locking makes a second concurrent run on the same project safe (both
-may compute a job; the store keeps one answer per key).
+A SQLite database in the project's ``.dlrun/`` folder. Each result -- scores,
+fit time, what the model recorded (a net's training curves) and its
+out-of-fold predictions (test rows, predictions, class probabilities; a
+compressed NumPy archive) -- is committed in one statement the moment it
+arrives, so an interrupted run keeps everything it finished and never half a
+result. SQLite's locking makes a second concurrent run on the same project
+safe (both may compute a job; the store keeps one answer per key).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ CREATE TABLE IF NOT EXISTS results (
     metrics TEXT NOT NULL,
     fit_seconds REAL NOT NULL,
     extra TEXT,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    predictions BLOB
 );
 """
 
@@ -50,6 +54,9 @@ class ResultStore:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.executescript(SCHEMA)
+                columns = {row[1] for row in self._conn.execute("PRAGMA table_info(results)")}
+                if "predictions" not in columns:  # a store written before predictions were kept
+                    self._conn.execute("ALTER TABLE results ADD COLUMN predictions BLOB")
                 break
             except sqlite3.OperationalError as err:
                 if not _locked(err) or time.monotonic() > deadline:
@@ -74,12 +81,30 @@ class ResultStore:
         return out
 
     def put(self, key: str, algorithm: str, view: str, fold: str, metrics: dict, fit_seconds: float,
-            extra: dict | None = None) -> None:
+            extra: dict | None = None, predictions=None) -> None:
+        """Store one result; ``predictions`` is a :class:`dlrun.evaluation.jobs.Prediction`."""
+        blob = predictions.to_bytes() if predictions is not None else None
         self._conn.execute(
-            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO results (key, algorithm, view, fold, metrics, fit_seconds, extra, "
+            "created, predictions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (key, algorithm, view, fold, json.dumps(metrics), float(fit_seconds),
-             json.dumps(extra or {}), time.time()),
+             json.dumps(_plain(extra or {})), time.time(), blob),
         )
+
+    def predictions(self, keys: list[str]) -> dict:
+        """The stored out-of-fold predictions of these jobs (key -> Prediction)."""
+        from dlrun.evaluation.jobs import Prediction
+
+        out = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT key, predictions FROM results WHERE key IN ({marks})", chunk)
+            for key, blob in rows:
+                if blob is not None:
+                    out[key] = Prediction.from_bytes(blob)
+        return out
 
     def count(self) -> int:
         return self._conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
@@ -92,3 +117,14 @@ class ResultStore:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _plain(value):
+    """JSON-ready copy: NumPy numbers and arrays as Python numbers and lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value

@@ -48,6 +48,7 @@ def write_entry(
     data_summary: dict,
     extra_figures: list | None = None,
     extra_sections: list | None = None,
+    predict_hint: str = "new.csv",
 ) -> Path:
     """Write the portfolio entry for ``spec`` into ``entry_dir`` and return the folder.
 
@@ -68,6 +69,7 @@ def write_entry(
         data_summary=data_summary,
         figures=figures,
         extra_sections=extra_sections or [],
+        predict_hint=predict_hint,
     )
     figure_dir = entry_dir / FIGURES
     if figures:
@@ -451,6 +453,7 @@ def build_context(
     data_summary: dict,
     figures: list[dict],
     extra_sections: Iterable,
+    predict_hint: str = "new.csv",
 ) -> dict:
     """Everything the templates and results.json show, computed from the inputs."""
     from dlrun import __version__
@@ -607,7 +610,8 @@ def build_context(
             "files": model_files,
             "params": params,
         },
-        "predict_command": f"dlrun predict {entry_arg} --data new.csv --out predictions.csv",
+        "predict_command": f"dlrun predict {entry_arg} --data {shlex.quote(predict_hint)} "
+                           "--out predictions.csv",
         "figures": figure_views,
         "sections": sections,
         # raw inputs, for results.json

@@ -152,7 +152,7 @@ def view_heatmap(leaderboard: dict, *, max_algorithms: int = 25) -> bytes | None
     fig = _figure(1.6 + 1.1 * len(views), 1.2 + 0.38 * len(algorithms))
     ax = fig.add_subplot(1, 1, 1)
     cmap = "viridis" if leaderboard.get("greater_is_better", True) else "viridis_r"
-    image = ax.imshow(values, aspect="auto", cmap=cmap)
+    heat = ax.imshow(values, aspect="auto", cmap=cmap)
     ax.set_xticks(range(len(views)))
     ax.set_xticklabels(views, rotation=30, ha="right")
     ax.set_yticks(range(len(algorithms)))
@@ -175,7 +175,7 @@ def view_heatmap(leaderboard: dict, *, max_algorithms: int = 25) -> bytes | None
                     fontsize=7,
                     color="white" if dark else "black",
                 )
-    fig.colorbar(image, ax=ax, label=_metric_label(leaderboard))
+    fig.colorbar(heat, ax=ax, label=_metric_label(leaderboard))
     ax.set_title("Mean score by algorithm and view")
     return _png(fig)
 

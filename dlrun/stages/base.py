@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlrun.progress import Reporter
-from dlrun.spec import ProjectSpec
+
+if TYPE_CHECKING:  # pydantic is heavy: the stages load with the plugins on `dlrun new`'s path
+    from dlrun.spec import ProjectSpecBase as ProjectSpec
 
 STATE_DIR = ".dlrun"
 
@@ -29,9 +31,9 @@ class RunContext:
     @property
     def dataset(self):
         if "dataset" not in self.artifacts:
-            from dlrun.data import load_dataset
+            from dlrun.catalogue import KINDS
 
-            self.artifacts["dataset"] = load_dataset(self.spec, self.project_dir)
+            self.artifacts["dataset"] = KINDS.get(self.spec.kind).load(self.spec, self.project_dir)
         return self.artifacts["dataset"]
 
 
@@ -46,8 +48,9 @@ class Stage:
 
 def get_stage(name: str) -> Stage:
     from dlrun.catalogue import STAGES
+    from dlrun.plugins import load_plugins
 
-    _register_builtin()
+    load_plugins()
     obj = STAGES.get(name)
     return obj() if isinstance(obj, type) else obj
 
@@ -56,16 +59,3 @@ def run_stages(names: list[str], context: RunContext) -> RunContext:
     for name in names:
         context.artifacts[name] = get_stage(name).run(context)
     return context
-
-
-def _register_builtin() -> None:
-    from dlrun.catalogue import STAGES
-
-    if "evaluate" in STAGES._entries:
-        return
-    from dlrun.stages.evaluate import EvaluateStage
-    from dlrun.stages.prepare import PrepareStage
-    from dlrun.stages.report import ReportStage
-
-    for cls in (PrepareStage, EvaluateStage, ReportStage):
-        STAGES.register(cls.name, cls)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from dlrun.evaluation.executors import make_executor
-from dlrun.evaluation.runner import build_context, leaderboard, make_jobs, run_grid
-from dlrun.evaluation.store import ResultStore
+from dlrun.interrupts import HOLD_ENV
 from dlrun.io import atomic_write_json
 from dlrun.stages.base import RunContext, Stage
 
 LEADERBOARD_FILE = "leaderboard.json"
+RESULTS_FILE = "results.sqlite"
 
 
 class EvaluateStage(Stage):
     name = "evaluate"
 
     def run(self, context: RunContext) -> dict[str, Any]:
+        from dlrun.evaluation.callbacks import HoldCallback
+        from dlrun.evaluation.executors import make_executor
+        from dlrun.evaluation.runner import build_context, leaderboard, make_jobs, run_grid
+        from dlrun.evaluation.store import ResultStore
+
         prepared = context.artifacts.get("prepare")
         if prepared is None:
             from dlrun.stages.base import get_stage
@@ -27,11 +32,15 @@ class EvaluateStage(Stage):
         candidates = prepared["candidates"] + context.artifacts.get("extra_candidates", [])
         jobs = make_jobs(candidates, prepared["plan"], dataset, build_ctx, prepared["slow_max_rows"])
         executor = make_executor(opts.get("backend", "local"), opts.get("jobs", 1), opts.get("scheduler"))
-        with ResultStore(context.state_dir / "results.sqlite") as store:
-            grid = run_grid(jobs, dataset, build_ctx, store, executor, context.reporter)
+        callbacks = list(context.options.get("callbacks") or [])
+        if os.environ.get(HOLD_ENV):
+            callbacks.append(HoldCallback())
+        with ResultStore(context.state_dir / RESULTS_FILE) as store:
+            grid = run_grid(jobs, dataset, build_ctx, store, executor, callbacks, context.reporter)
         board = leaderboard(spec.name, spec.task, spec.metric, prepared["plan"], candidates, grid,
                             list(prepared["plan"].notes))
         board["data"] = prepared["data_summary"]
+        board["options"] = {"quick": bool(opts.get("quick")), "only": list(opts.get("only") or [])}
         if spec.reference is not None:
             board["reference"] = spec.reference.model_dump()
         if grid.interrupted:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from dlrun.catalogue import ALGORITHMS, VIEWS, algorithms_for, views_for
+from dlrun.catalogue import ALGORITHMS, KINDS, algorithms_for, compatible, views_for
 from dlrun.errors import ArgumentError
 from dlrun.evaluation.candidates import Candidate
-from dlrun.evaluation.resampling import choose_protocol, kfold_plan
 from dlrun.io import atomic_write_json
 from dlrun.stages.base import RunContext, Stage
 
 
-def selected_algorithms(spec, data_kind: str, only: list[str] | None) -> list[str]:
-    names = list(spec.algorithms or algorithms_for(spec.task, data_kind))
+def selected_algorithms(spec, views: list[str], only: list[str] | None) -> list[str]:
+    names = list(spec.algorithms or algorithms_for(spec.task, spec.kind, views))
     if only:
         unknown = [n for n in only if n not in ALGORITHMS]
         if unknown:
@@ -32,32 +30,20 @@ def selected_algorithms(spec, data_kind: str, only: list[str] | None) -> list[st
     return names
 
 
-def kfold_planner(spec, dataset, quick: bool):
-    """Repeated (stratified) k-fold, scaled to the data size: tabular data and images."""
-    ev = spec.evaluation
-    folds, repeats, notes = choose_protocol(
-        dataset.n_rows, ev.folds, ev.repeats, explicit=ev.model_fields_set, quick=quick
-    )
-    plan = kfold_plan(dataset.encoded_target(), spec.task, folds, repeats, ev.seed)
-    plan.notes[:0] = notes
-    return plan
-
-
 class PrepareStage(Stage):
     name = "prepare"
 
     def run(self, context: RunContext) -> dict[str, Any]:
-        from dlrun.catalogue import PLANNERS
-
         spec, opts = context.spec, context.options
         dataset = context.dataset
+        kind = KINDS.get(dataset.kind)
         ev = spec.evaluation
-        planner = PLANNERS.get(dataset.kind) if dataset.kind in PLANNERS else kfold_planner
-        plan = planner(spec, dataset, bool(opts.get("quick")))
+        plan = kind.plan(spec, dataset, bool(opts.get("quick")))
         views = list(spec.views or views_for(dataset.kind))
-        algos = selected_algorithms(spec, dataset.kind, opts.get("only"))
+        algos = selected_algorithms(spec, views, opts.get("only"))
+        # every (algorithm, view) pair that meets on a type: no name lists anywhere
         candidates = [Candidate(a, v, spec.params.get(a, {})) for a in algos for v in views
-                      if VIEWS.get(v).suits(a)]
+                      if compatible(a, v)]
         slow_max_rows = ev.max_rows  # None: each slow algorithm's own cap
         from dlrun.evaluation.runner import row_cap
 
@@ -77,29 +63,10 @@ class PrepareStage(Stage):
         context.reporter.message(
             f"plan: {len(candidates)} candidates ({len(algos)} algorithms x {len(views)} views) x "
             f"{len(plan.folds)} folds = {len(candidates) * len(plan.folds)} fits", "info")
-        summary = data_summary(dataset)
+        summary = kind.summary(dataset)
         atomic_write_json(context.state_dir / "prepare.json", {
             "data": summary, "protocol": plan.describe(), "views": views, "algorithms": algos,
             "notes": plan.notes,
         })
         return {"plan": plan, "candidates": candidates, "views": views, "algorithms": algos,
                 "slow_max_rows": slow_max_rows, "data_summary": summary}
-
-
-def data_summary(dataset) -> dict[str, Any]:
-    summary = {
-        "rows": int(dataset.n_rows),
-        "features": int(math.prod(dataset.X.shape[1:])),  # images: pixels x channels
-        "numeric": len(dataset.numeric),
-        "categorical": len(dataset.categorical),
-        "missing_cells": int(dataset.X.isna().sum().sum()) if hasattr(dataset.X, "isna") else 0,
-        "target": str(dataset.y.name),
-    }
-    if dataset.task == "classification":
-        counts = dataset.y.value_counts()
-        summary["classes"] = {str(k): int(counts.get(k, 0)) for k in dataset.classes}
-    else:
-        y = dataset.y.astype(float)
-        summary["target_stats"] = {"mean": float(y.mean()), "std": float(y.std()),
-                                   "min": float(y.min()), "max": float(y.max())}
-    return summary

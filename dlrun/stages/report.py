@@ -4,45 +4,26 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from dlrun.errors import BadInput
-from dlrun.evaluation.candidates import Candidate, build_pipeline
-from dlrun.evaluation.runner import build_context
+from dlrun.evaluation.candidates import Candidate, build_estimator
 from dlrun.interrupts import hold_point
-from dlrun.io import atomic_write_bytes, read_json
+from dlrun.io import atomic_write_bytes
 from dlrun.stages.base import RunContext, Stage
-from dlrun.stages.evaluate import LEADERBOARD_FILE
+from dlrun.stages.results import candidate_for, load_leaderboard  # noqa: F401 (re-exported)
 
 MODEL_FILE = "model/model.joblib"
 
 
-def load_leaderboard(context: RunContext) -> dict[str, Any] | None:
-    for name in (LEADERBOARD_FILE, "leaderboard-last.json"):
-        path = context.project_dir / ".dlrun" / name
-        if path.is_file():
-            return read_json(path)
-    return None
-
-
-def candidate_for(row: dict[str, Any], context: RunContext) -> Candidate:
-    """The candidate behind a leaderboard row (tuned rows carry their parameters)."""
-    for cand in context.artifacts.get("extra_candidates", []):
-        if cand.name == row["algorithm"] and cand.view == row["view"]:
-            return cand
-    algorithm = row["algorithm"].split("+", 1)[0]
-    params = dict(context.spec.params.get(algorithm, {}))
-    params.update(row.get("params") or {})
-    return Candidate(algorithm, row["view"], params, label=row["algorithm"])
-
-
 def fit_final(candidate: Candidate, context: RunContext):
+    from dlrun.evaluation.runner import build_context
+
     dataset = context.dataset
     build_ctx = build_context(dataset, context.spec.metric, context.spec.evaluation.seed)
-    pipeline = build_pipeline(candidate, build_ctx, dataset.numeric, dataset.categorical)
+    pipeline = build_estimator(candidate, build_ctx, dataset.roles, dataset.kind)
     start = time.perf_counter()
     pipeline.fit(dataset.X, dataset.encoded_target())
-    return pipeline, time.perf_counter() - start
+    return pipeline, time.perf_counter() - start, candidate.identity(build_ctx)["params"]
 
 
 def save_model(entry_dir: Path, pipeline, candidate: Candidate, context: RunContext) -> list[str]:
@@ -57,7 +38,7 @@ def save_model(entry_dir: Path, pipeline, candidate: Candidate, context: RunCont
         "task": dataset.task,
         "kind": dataset.kind,
         "classes": list(dataset.classes),
-        "columns": list(getattr(dataset.X, "columns", [])),  # none for image arrays
+        "columns": list(getattr(dataset.X, "columns", [])),  # none for arrays (pictures)
         "numeric": list(dataset.numeric),
         "categorical": list(dataset.categorical),
         "target": str(dataset.y.name),
@@ -82,9 +63,9 @@ class ReportStage(Stage):
     name = "report"
 
     def run(self, context: RunContext) -> Path:
+        from dlrun.catalogue import KINDS
         from dlrun.report.entry import write_entry
         from dlrun.report.portfolio import refresh_index
-        from dlrun.stages.prepare import data_summary
 
         board = context.artifacts.get("evaluate") or load_leaderboard(context)
         if board is None:
@@ -99,7 +80,7 @@ class ReportStage(Stage):
         candidate = candidate_for(best, context)
         hold_point("report")
         context.reporter.message(f"fitting the final model: {candidate.name} on the {candidate.view} view")
-        pipeline, fit_seconds = fit_final(candidate, context)
+        pipeline, fit_seconds, params = fit_final(candidate, context)
         portfolio = Path(context.options.get("portfolio") or "portfolio")
         entry_dir = portfolio / context.spec.name
         files = save_model(entry_dir, pipeline, candidate, context)
@@ -109,21 +90,25 @@ class ReportStage(Stage):
             "path": MODEL_FILE,
             "files": files,
             "fit_seconds": round(fit_seconds, 3),
-            "params": {**candidate.identity()["params"]},
+            "params": params,
         }
-        from dlrun.catalogue import REPORT_SECTIONS
+        from types import SimpleNamespace
 
+        kind = KINDS.get(context.dataset.kind)
         extra_figures, extra_sections = [], []
-        for _name, section in REPORT_SECTIONS.items():
-            figs, secs = section(context, pipeline, board)
-            extra_figures += figs
-            extra_sections += secs
+        for figs_secs in [kind.report_sections(SimpleNamespace(run=context, pipeline=pipeline,
+                                                                board=board))]:
+            if figs_secs:
+                figs, secs = figs_secs
+                extra_figures += figs
+                extra_sections += secs
         write_entry(
             entry_dir,
             spec=context.spec,
             leaderboard=board,
             final_model=final_model,
-            data_summary=board.get("data") or data_summary(context.dataset),
+            data_summary=board.get("data") or kind.summary(context.dataset),
+            predict_hint=kind.predict_hint(),
             extra_figures=extra_figures or None,
             extra_sections=extra_sections or None,
         )

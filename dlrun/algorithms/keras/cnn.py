@@ -38,12 +38,14 @@ def n_blocks(height: int, width: int, max_blocks: int = 4) -> int:
 
 
 class CNNClassifier(KerasClassifierBase):
-    """A small VGG-style net whose depth scales with the image size."""
+    """A small VGG-style net whose depth scales with the size of its input grid."""
+
+    _managed = ("input_shape", "augment")  # set from the data and the view, not by a user
 
     def __init__(
         self,
         *,
-        image_shape=None,
+        input_shape=None,
         filters: int | None = None,
         max_blocks: int = 4,
         dense: int = 64,
@@ -59,7 +61,7 @@ class CNNClassifier(KerasClassifierBase):
         l2: float = 1e-4,
         seed: int = 1,
     ):
-        self.image_shape = image_shape
+        self.input_shape = input_shape
         self.filters = filters
         self.max_blocks = max_blocks
         self.dense = dense
@@ -81,12 +83,12 @@ class CNNClassifier(KerasClassifierBase):
     def _prepare_x(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
         if X.ndim == 2:  # flattened pixels from the image views
-            if self.image_shape is None:
+            if self.input_shape is None:
                 side = int(math.isqrt(X.shape[1]))
                 if side * side != X.shape[1]:
-                    raise ValueError("cnn needs image_shape for non-square flattened images")
+                    raise ValueError("cnn needs input_shape for non-square flattened images")
                 return X.reshape(len(X), side, side, 1)
-            return X.reshape(len(X), *[int(s) for s in self.image_shape])
+            return X.reshape(len(X), *[int(s) for s in self.input_shape])
         if X.ndim == 3:
             return X[..., None]
         return X
@@ -141,11 +143,12 @@ class CNNClassifier(KerasClassifierBase):
 
 
 def make_cnn(ctx: BuildContext, params: dict[str, Any]):
-    """The image CNN: shape and augmentation from the context (see dlrun.images)."""
+    """The 2D CNN: the input grid's shape from the data (``ctx.meta["input_shape"]``), the
+    augmentation when the view asks for it (trait ``augment``; settings in ``ctx.meta``)."""
     params = dict(params)
-    shape = ctx.meta.get("image_shape")
+    shape = ctx.meta.get("input_shape")
     if shape is not None:
-        params.setdefault("image_shape", tuple(int(s) for s in shape))
-    if ctx.meta.get("view") == "augment" and "augment" not in params:
+        params.setdefault("input_shape", tuple(int(s) for s in shape))
+    if ctx.traits.get("augment") and "augment" not in params:
         params["augment"] = ctx.meta.get("augment")
     return CNNClassifier(seed=ctx.seed, n_classes=ctx.n_classes, **params_for(CNNClassifier, params))

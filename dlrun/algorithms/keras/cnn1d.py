@@ -8,7 +8,7 @@ stopping validates on the latest training windows.
 from __future__ import annotations
 
 from dlrun.algorithms.keras.estimator import KerasEstimator
-from dlrun.algorithms.keras.lstm import SequenceRegressorBase, _head
+from dlrun.algorithms.keras.lstm import SequenceRegressorBase, _head, make_sequence_net
 
 
 class CNN1DRegressor(SequenceRegressorBase):
@@ -34,3 +34,8 @@ class CNN1DRegressor(SequenceRegressorBase):
             x = keras.layers.MaxPooling1D(2, name="pool")(x)
         x = keras.layers.Flatten()(x)
         return _head(x, self, keras)
+
+
+def make_cnn1d(ctx, params):
+    """The 1D CNN on sequences: as many input channels as the data has series."""
+    return make_sequence_net(CNN1DRegressor, ctx, params)

@@ -63,7 +63,7 @@ class KerasEstimator(BaseEstimator):
     the same output columns even when a class is absent from its training part.
     """
 
-    _task = "regression"
+    _classifier = False  # predicts class labels (else numbers)
     _time_ordered = False  # rows are in time order: early stopping validates on the last ones
 
     def __init__(
@@ -96,7 +96,7 @@ class KerasEstimator(BaseEstimator):
 
     # -- model -------------------------------------------------------------------
     def _output_width(self) -> int:
-        return max(int(self.n_classes), 2) if self._task == "classification" else 1
+        return max(int(self.n_classes), 2) if self._classifier else 1
 
     def _build_model(self, input_shape):
         keras = _keras()
@@ -119,7 +119,7 @@ class KerasEstimator(BaseEstimator):
         from sklearn.model_selection import train_test_split
 
         stratify = None
-        if self._task == "classification":
+        if self._classifier:
             _, counts = np.unique(y, return_counts=True)
             if counts.min() >= 2 and n_val >= len(counts):
                 stratify = y
@@ -134,7 +134,7 @@ class KerasEstimator(BaseEstimator):
 
         X = self._prepare_x(X)
         y = np.asarray(y)
-        if self._task == "classification":
+        if self._classifier:
             self.classes_ = np.arange(self._output_width())
             y_fit = y.astype(np.int32)
         else:
@@ -147,7 +147,7 @@ class KerasEstimator(BaseEstimator):
         model = self._build_model(X.shape[1:])
         optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
         optimizer.build(model.trainable_variables)
-        if self._task == "classification":
+        if self._classifier:
             loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         else:
             loss_fn = keras.losses.MeanSquaredError()
@@ -161,7 +161,7 @@ class KerasEstimator(BaseEstimator):
         y_val_t = tf.constant(y_val if has_val else y_tr)
         variables = model.trainable_variables
 
-        classify = self._task == "classification"
+        classify = self._classifier
         y_scale = np.float32(getattr(self, "y_scale_", 1.0))
 
         def val_metric(y_true, pred):  # accuracy, or MAE in the target's units
@@ -258,7 +258,7 @@ class KerasEstimator(BaseEstimator):
 
 
 class KerasClassifierBase(ClassifierMixin, KerasEstimator):
-    _task = "classification"
+    _classifier = True
 
     def predict_proba(self, X):
         logits = self._raw_predict(X)
@@ -271,7 +271,7 @@ class KerasClassifierBase(ClassifierMixin, KerasEstimator):
 
 
 class KerasRegressorBase(RegressorMixin, KerasEstimator):
-    _task = "regression"
+    _classifier = False
 
     def predict(self, X):
         return self._raw_predict(X).reshape(-1) * self.y_scale_ + self.y_mean_

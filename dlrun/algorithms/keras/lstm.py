@@ -1,7 +1,7 @@
 """Sequence nets on lag windows: an LSTM, and a CNN-LSTM (Conv1D feature maps read by an LSTM).
 
 Inputs arrive as flat rows of ``window x n_channels`` values in time-major order
-(the layout :class:`dlrun.timeseries.framing.SeriesFraming` produces) and are
+(the layout :class:`dlrun.kinds.timeseries.framing.SeriesFraming` produces) and are
 reshaped to ``(window, n_channels)`` sequences. Early stopping validates on the
 latest training windows (``_time_ordered``), never on a shuffled split.
 """
@@ -17,6 +17,7 @@ class SequenceRegressorBase(KerasRegressorBase):
     """Reshapes flat lag windows to sequences; subclasses build the layers."""
 
     _time_ordered = True
+    _managed = ("n_channels",)  # the number of series, from the data
 
     def _prepare_x(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
@@ -76,3 +77,10 @@ def _head(x, net, keras):
         x = keras.layers.Dense(int(net.dense), activation="relu",
                                kernel_regularizer=net._regularizer(keras), name="dense")(x)
     return x
+
+
+def make_sequence_net(cls, ctx, params):
+    """A sequence net of class ``cls``: as many input channels as the data has series."""
+    from dlrun.algorithms.keras.estimator import params_for
+
+    return cls(seed=ctx.seed, n_channels=int(ctx.meta.get("n_series", 1)), **params_for(cls, params))

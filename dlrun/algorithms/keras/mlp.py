@@ -28,12 +28,12 @@ class _MLPBody:
         self,
         *,
         hidden=(64, 32),
-        dropout: float = 0.1,
+        dropout: float = 0.2,
         n_classes: int = 0,
-        learning_rate: float = 3e-3,
+        learning_rate: float = 1e-3,
         epochs: int = 300,
         batch_size: int = 64,
-        patience: int = 20,
+        patience: int = 30,
         validation_fraction: float = 0.15,
         l2: float = 1e-4,
         seed: int = 1,
@@ -62,7 +62,7 @@ class _MLPBody:
         """Fit one copy of this net per (X, y) pair, all in one compiled loop."""
         from dlrun.algorithms.keras.stacked import FoldData, train_stacked
 
-        classification = self._task == "classification"
+        classification = self._classifier
         outputs = 1
         if classification:
             seen = max(int(np.max(y)) + 1 for y in ys)
@@ -137,11 +137,16 @@ class MLPRegressor(_MLPBody, KerasRegressorBase):
     pass
 
 
-def make_mlp(ctx: BuildContext, params: dict[str, Any]):
-    if ctx.task == "classification":
-        cls, extra = MLPClassifier, {"n_classes": ctx.n_classes}
-    else:
-        cls, extra = MLPRegressor, {}
+class SequenceMLPRegressor(MLPRegressor):
+    """The MLP on flat lag windows (time-ordered rows): early stopping validates on the
+    latest windows, never on a shuffled split."""
+
+    _time_ordered = True
+
+
+def make_mlp(cls, ctx: BuildContext, params: dict[str, Any]):
+    """An MLP of class ``cls`` (see dlrun.algorithms.builtin) with ``params``."""
+    extra = {"n_classes": ctx.n_classes} if ctx.classification else {}
     params = dict(params)
     if "hidden" in params:
         params["hidden"] = tuple(int(w) for w in params["hidden"])

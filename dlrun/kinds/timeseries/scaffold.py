@@ -2,7 +2,7 @@
 
 * **reading**: delimiter, header and missing markers sniffed as for tabular data;
 * **time column**: the first column when it holds dates/labels or its name says
-  time (:func:`dlrun.timeseries.data.choose_time_column`); the target defaults
+  time (:func:`dlrun.kinds.timeseries.data.choose_time_column`); the target defaults
   to the last column (``--target`` picks another series);
 * **protocol**: ``--test-size N`` (walk-forward over the last N observations)
   and ``--horizon H`` (steps ahead), else the defaults from the frequency;
@@ -51,9 +51,10 @@ def timeseries_draft(request):
 def _from_file(request, series: dict[str, int]):
     from dlrun.data.sniff import MISSING_MARKERS, sniff_csv
     from dlrun.data.sources import format_from_suffix, read_frame
+    from dlrun.kinds.timeseries.data import build_series, choose_time_column
+    from dlrun.kinds.timeseries.spec import TimeSeriesSpec
     from dlrun.scaffold import Draft, resolve_target
-    from dlrun.spec import DataSpec, ProjectSpec, TimeSeriesSpec
-    from dlrun.timeseries.data import build_series, choose_time_column
+    from dlrun.spec import DataSpec, spec_model
 
     path = Path(request.data).expanduser()
     if not path.is_file():
@@ -97,7 +98,7 @@ def _from_file(request, series: dict[str, int]):
     data["target"] = target
     series_spec = {"time_column": time_column, **series} if time_column else dict(series)
 
-    probe = ProjectSpec.model_construct(
+    probe = spec_model().model_construct(
         name=request.name, data=DataSpec(**dict(data, source=str(absolute))),
         series=TimeSeriesSpec(**series_spec),
     )

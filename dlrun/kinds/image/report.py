@@ -22,9 +22,14 @@ GRID = 24  # images in the sample grid
 MAX_ERRORS_SHOWN = 8
 
 
+def image_sections(report):
+    """The kind's report content: ``(figures, sections)`` for the report stage."""
+    return image_report(report.run, report.pipeline, report.board)
+
+
 def image_report(context, pipeline, leaderboard) -> tuple[list, list]:
     dataset = context.dataset
-    if getattr(dataset, "kind", None) != "image" or not leaderboard.get("rows"):
+    if not leaderboard.get("rows"):
         return [], []
     from sklearn.base import clone
     from sklearn.model_selection import train_test_split
@@ -80,7 +85,7 @@ def cnn_curves(context, pipeline, leaderboard, X_train, y_train) -> tuple[dict |
     rows = [r for r in leaderboard["rows"] if r["algorithm"].split("+", 1)[0] == "cnn"]
     if not rows:
         return None, ""
-    from dlrun.evaluation.candidates import build_pipeline
+    from dlrun.evaluation.candidates import build_estimator
     from dlrun.evaluation.runner import build_context
     from dlrun.stages.report import candidate_for
 
@@ -88,7 +93,7 @@ def cnn_curves(context, pipeline, leaderboard, X_train, y_train) -> tuple[dict |
     candidate = candidate_for(rows[0], context)
     ctx = build_context(dataset, context.spec.metric, context.spec.evaluation.seed)
     context.reporter.message(f"fitting {candidate.name} on {candidate.view} for its training curves")
-    cnn = build_pipeline(candidate, ctx, dataset.numeric, dataset.categorical).fit(X_train, y_train)
+    cnn = build_estimator(candidate, ctx, dataset.roles, dataset.kind).fit(X_train, y_train)
     return cnn.named_steps["model"].curves_, f"{candidate.name} on the {candidate.view} view, fitted on the hold-out check's training images"
 
 

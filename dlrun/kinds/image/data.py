@@ -292,14 +292,14 @@ def load_image_dataset(spec, project_dir) -> ImageDataset:
     shape = [int(s) for s in X.shape[1:]]
     augment = images.augment if images is not None else True
     if augment is True:
-        from dlrun.spec import AugmentSpec
+        from dlrun.kinds.image.spec import AugmentSpec
 
         augment = AugmentSpec()
     meta.update(
         image_size=shape[:2], channels=shape[2], class_names=[str(c) for c in sorted(counts.index)],
         n_rows=len(y), lazy=isinstance(X, ImageFiles),
         # what builders may know (BuildContext.meta): the image shape and the augmentation
-        context={"image_shape": shape,
+        context={"input_shape": shape,
                  "augment": augment.model_dump() if hasattr(augment, "model_dump") else None},
     )
     return ImageDataset(X=X, y=y, task="classification", kind="image", name=spec.name, meta=meta)

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from dlrun.errors import ArgumentError, DataError
-from dlrun.images import IMAGE_FOLDS, IMAGE_REPEATS
+from dlrun.kinds.image import IMAGE_FOLDS, IMAGE_REPEATS, NAME
 
 TARGET = "label"
 
 
 def infer_image(request):
-    from dlrun.scaffold import IMBALANCE_RATIO, Draft
+    from dlrun.scaffold import Draft, classification_metric
 
     if request.target not in (None, TARGET):
         raise ArgumentError("image projects take their labels from the data; drop --target",
@@ -56,13 +56,11 @@ def infer_image(request):
             facts["data"]["source"] = str(absolute)
 
     counts = facts.get("counts") or {}
-    metric = "accuracy"
-    if counts and max(counts.values()) >= IMBALANCE_RATIO * max(1, min(counts.values())):
-        metric = "balanced_accuracy"
+    metric = classification_metric(counts) if counts else "accuracy"
     spec: dict[str, Any] = {
         "name": request.name,
         "description": facts.get("description", ""),
-        "kind": "image",
+        "kind": NAME,
         "task": "classification",
         "data": {**facts["data"], "target": TARGET},
         "metric": metric,
@@ -93,7 +91,7 @@ def _placeholder() -> dict[str, Any]:
 
 def _sklearn(source: str) -> dict[str, Any]:
     from dlrun.data.standard import match_sklearn, sklearn_name
-    from dlrun.images.data import SKLEARN_IMAGES
+    from dlrun.kinds.image.data import SKLEARN_IMAGES
 
     name = sklearn_name(source) or ""
     if name not in SKLEARN_IMAGES:
@@ -132,7 +130,7 @@ def _digit_augment() -> dict[str, Any]:
 
 
 def _folder(path: Path) -> dict[str, Any]:
-    from dlrun.images.data import inspect_folder, proposed_size
+    from dlrun.kinds.image.data import inspect_folder, proposed_size
 
     try:
         info = inspect_folder(path)
@@ -171,7 +169,7 @@ def _npz(path: Path) -> dict[str, Any]:
     import pandas as pd
 
     from dlrun.data.standard import match
-    from dlrun.images.data import _labels, as_image_array
+    from dlrun.kinds.image.data import _labels, as_image_array
 
     try:
         with np.load(path, allow_pickle=False) as archive:

@@ -65,7 +65,7 @@ def load_series(spec, project_dir) -> SeriesDataset:
 
 def build_series(frame: pd.DataFrame, spec, meta: dict[str, Any] | None = None) -> SeriesDataset:
     """A :class:`SeriesDataset` from a cleaned frame and the spec (its ``series`` options)."""
-    from dlrun.spec import TimeSeriesSpec
+    from dlrun.kinds.timeseries.spec import TimeSeriesSpec
 
     options = spec.series or TimeSeriesSpec()
     data = spec.data

@@ -12,12 +12,15 @@ MAX_TABLE_ROWS = 24
 
 def forecast_section(context, pipeline, board):
     """``(figures, sections)`` for a forecasting project; ``([], [])`` for any other."""
-    if getattr(context.spec, "kind", None) != "timeseries" or not board.get("rows"):
+    if not board.get("rows"):
         return [], []
     from dlrun.evaluation.candidates import Candidate
     from dlrun.evaluation.runner import build_context
-    from dlrun.stages.report import candidate_for
-    from dlrun.timeseries.jobs import walk_forward
+    from dlrun.kinds.timeseries.jobs import candidate_forecasts
+    from dlrun.stages.results import candidate_for
+
+    def forecasts(candidate):
+        return candidate_forecasts(candidate, build_ctx, dataset.X, y, train, test)
 
     dataset = context.dataset
     ctx = dataset.meta["context"]
@@ -27,8 +30,8 @@ def forecast_section(context, pipeline, board):
     y = dataset.y.to_numpy(dtype=float)
     best_row = board["rows"][0]
     best = candidate_for(best_row, context)
-    best_fc, _ = walk_forward(best, build_ctx, dataset.X, y, train, test)
-    naive_fc, _ = walk_forward(Candidate("baseline", "lags"), build_ctx, dataset.X, y, train, test)
+    best_fc, _ = forecasts(best)
+    naive_fc, _ = forecasts(Candidate("baseline", "lags"))
     times = list(dataset.meta.get("times") or range(n))
     label = f"{best.name} ({best.view})"
     png = forecast_plot(times, y, test, {label: best_fc, "persistence": naive_fc},

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from dlrun.errors import DataError
-from dlrun.images.data import (
+from dlrun.kinds.image.data import (
     IMAGE_SUFFIXES,
     ImageFiles,
     as_image_array,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-from dlrun.timeseries.framing import SeriesFraming
+from dlrun.kinds.timeseries.framing import SeriesFraming
 
 
 def series_matrix(X, y) -> np.ndarray:
@@ -184,14 +184,20 @@ class WindowForecaster(Forecaster):
 
 
 def make_forecaster(candidate, context) -> Forecaster:
-    """The forecaster for a candidate: a naive one as built, or its regressor on lag windows."""
-    from dlrun.catalogue import ALGORITHMS, VIEWS
+    """The forecaster for a candidate. On the raw history (``context.input``) the naive
+    floor of the catalogue is persistence and the other naive forecasters are built as
+    they are; any other learner fits the lag windows its view frames, inside a
+    :class:`WindowForecaster`."""
+    from dlrun.catalogue import ALGORITHMS, BASELINE, HISTORY, VIEWS
 
-    model = ALGORITHMS.get(candidate.algorithm).make(context, candidate.params)
+    info = ALGORITHMS.get(candidate.algorithm)
+    if context.input == HISTORY and info.role == BASELINE:
+        return make_naive("persistence", context, {})
+    model = info.make(context, candidate.params)
     if isinstance(model, Forecaster):
         return model
     meta = context.meta or {}
-    framing = VIEWS.get(candidate.view).build([], [])
+    framing = VIEWS.get(candidate.view).build({})
     framing.set_params(window=int(meta.get("window", 12)), period=int(meta.get("period", 1)),
                        horizon=int(meta.get("horizon", 1)))
     return WindowForecaster(regressor=model, framing=framing, horizon=int(meta.get("horizon", 1)),
@@ -199,8 +205,8 @@ def make_forecaster(candidate, context) -> Forecaster:
 
 
 def forecasting_pipeline(candidate, context):
-    """``build_pipeline`` for forecasting: the framing lives inside the forecaster, because it
-    needs the target's history (a Pipeline's transformers only see X)."""
+    """The estimator of a forecasting candidate: the framing lives inside the forecaster,
+    because it needs the target's history (a Pipeline's transformers only see X)."""
     from sklearn.pipeline import Pipeline
 
     return Pipeline([("view", "passthrough"), ("model", make_forecaster(candidate, context))])

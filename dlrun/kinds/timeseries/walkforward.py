@@ -56,7 +56,7 @@ def walk_forward_plan(n: int, test_size: int, origins: int = 1, seeds: int = 1, 
         origin = n - test_size * (o + 1)
         train, test = np.arange(origin), np.arange(origin, origin + test_size)
         for s in range(seeds):
-            folds.append(WalkForwardFold(f"o{o}s{s}", train, test))
+            folds.append(WalkForwardFold(f"o{o}s{s}", train, test, repeat=s, index=o, seed_offset=s))
     plan = WalkForwardPlan("walk-forward validation", folds, origins, seeds, seed,
                            test_size=test_size, horizon=horizon)
     plan.notes.append(

@@ -1,0 +1,141 @@
+"""The interface every kind of data implements (``kind:`` in project.yaml).
+
+A kind owns everything that depends on what the data *is*: its block of
+project.yaml, how it is loaded, how its rows are split for evaluation, how a
+candidate becomes an estimator and how one fold is fitted and predicted, the
+scaffold draft of ``dlrun new``, what ``dlrun predict`` reads, the data
+summary and its own report sections. The core (spec, scaffold, evaluation,
+stages, report, predict, CLI) calls these methods and never names a kind.
+
+A kind is one package (dlrun's own live in ``dlrun/kinds/``) exposing an
+instance of a :class:`Kind` subclass through the ``dlrun.kinds`` entry-point
+group; its views and algorithms are entry points of their own groups. The
+defaults below suit data whose rows are exchangeable examples (tables,
+pictures, documents): repeated (stratified) k-fold, a ``Pipeline`` of the view
+and the model, predictions row by row. Importing a kind's package must stay
+light (no pydantic, NumPy or scikit-learn): heavy imports go in its methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dlrun.catalogue import ALGORITHMS, CLASSIFICATION, VIEWS, BuildContext
+
+
+class Kind:
+    """Base class of the kinds of data; subclasses override what differs."""
+
+    #: the ``kind:`` value in project.yaml (also the entry point's name)
+    name: str = ""
+    description: str = ""
+    #: the tasks this kind offers, the first being the default
+    tasks: tuple[str, ...] = ()
+    #: place in listings
+    rank: int = 100
+    #: the kind a spec without ``kind:`` gets (exactly one kind sets it)
+    default: bool = False
+    #: ``dlrun new`` options this kind accepts beyond the common ones (python names)
+    new_options: tuple[str, ...] = ()
+    #: a line for ``dlrun new --help`` and the catalogue: what ``--data`` takes
+    data_help: str = ""
+
+    #: the key of this kind's own block of project.yaml (e.g. ``series``), if it has one
+    block: str | None = None
+    #: data formats this kind reads beyond csv, parquet and sklearn (``data.format``)
+    formats: tuple[str, ...] = ()
+
+    # -- project.yaml -----------------------------------------------------------------
+    def block_model(self) -> Any:
+        """The pydantic model of :attr:`block` (imported when called: pydantic is heavy)."""
+        return None
+
+    def spec_block(self) -> tuple[str, Any] | None:
+        """``(key, pydantic model)`` of this kind's own block of project.yaml, or None."""
+        return (self.block, self.block_model()) if self.block else None
+
+    def metrics(self, task: str) -> tuple[str, ...] | None:
+        """The metrics this kind allows for ``task`` (None: every metric suiting its target)."""
+        return None
+
+    def check_spec(self, spec) -> None:
+        """Further checks of a parsed spec (raise ``ValueError`` naming the field)."""
+
+    # -- dlrun new ----------------------------------------------------------------------
+    def draft(self, request):
+        """The :class:`dlrun.scaffold.Draft` of a new project from ``request``."""
+        raise NotImplementedError(f"kind '{self.name}' cannot scaffold projects")
+
+    def spec_header(self) -> str:
+        """Comment lines written above project.yaml by ``dlrun new``."""
+        return ("# dlrun project spec (made by `dlrun new`; edit freely, then run `dlrun validate`).\n"
+                "# `dlrun schema` prints every key with its meaning.\n")
+
+    def task_phrase(self, task: str) -> str:
+        """How the project README words the task."""
+        return f"{task}: which class a row belongs to" if task == CLASSIFICATION else f"{task}: a number"
+
+    # -- data and evaluation ---------------------------------------------------------
+    def load(self, spec, project_dir):
+        """Read the data ``spec.data`` names into a :class:`dlrun.data.dataset.Dataset`."""
+        raise NotImplementedError
+
+    def plan(self, spec, dataset, quick: bool):
+        """The resampling plan (default: repeated, stratified for classes, k-fold)."""
+        from dlrun.evaluation.resampling import kfold_planner
+
+        return kfold_planner(spec, dataset, quick)
+
+    def context_meta(self, dataset) -> Mapping[str, Any]:
+        """Facts of the data every builder may read (``BuildContext.meta``)."""
+        return dict(dataset.meta.get("context") or {})
+
+    def estimator(self, candidate, context: BuildContext, roles: Mapping[str, list[str]]):
+        """The unfitted estimator of a candidate: ``Pipeline([view, model])`` by default.
+        ``context`` already carries the pair's input type and the view's traits; ``roles``
+        maps column roles to column names (``{"numeric": [...], "categorical": [...]}``)."""
+        from sklearn.pipeline import Pipeline
+
+        view = VIEWS.get(candidate.view).build(dict(roles))
+        model = ALGORITHMS.get(candidate.algorithm).make(context, candidate.params)
+        return Pipeline([("view", view), ("model", model)])
+
+    def folds(self):
+        """How one fold is fitted and predicted (:class:`dlrun.evaluation.jobs.FoldRunner`)."""
+        from dlrun.evaluation.jobs import PipelineFolds
+
+        return PipelineFolds()
+
+    def summary(self, dataset) -> dict[str, Any]:
+        """Facts about the data for ``dlrun validate``, the leaderboard and the report."""
+        from dlrun.data.dataset import basic_summary
+
+        return basic_summary(dataset)
+
+    def describe(self, summary: Mapping[str, Any]) -> str:
+        """``dlrun validate``'s one-line description of the data."""
+        return f"{summary['rows']} rows, {summary.get('features', '?')} features"
+
+    # -- dlrun predict ------------------------------------------------------------------
+    def read_inputs(self, bundle: Mapping[str, Any], path):
+        """The inputs of new rows from ``path``, as the saved model expects them."""
+        raise NotImplementedError(f"kind '{self.name}' cannot read new inputs")
+
+    def predict_hint(self) -> str:
+        """What ``--data`` of ``dlrun predict`` takes, as a report shows it."""
+        return "new.csv"
+
+    # -- report -------------------------------------------------------------------------
+    def report_sections(self, context) -> list:
+        """Sections of :mod:`dlrun.report.model` this kind adds to a portfolio entry."""
+        return []
+
+    # -- tests ----------------------------------------------------------------------------
+    def example(self, task: str, rows: int = 60, seed: int = 0):
+        """A tiny dataset of this kind (the contract tests run every algorithm on it)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<kind {self.name}>"
+

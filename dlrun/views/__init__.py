@@ -1,1 +1,0 @@
-"""Data-preparation views: transformers that go first in every pipeline."""
