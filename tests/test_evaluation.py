@@ -232,3 +232,29 @@ def test_parallel_jobs_give_the_sequential_scores(tmp_path):
     assert boards[2]["jobs"] == boards[1]["jobs"] == {"total": 48, "computed": 48, "reused": 0}
     assert [(r["algorithm"], r["view"], r["scores"]) for r in boards[2]["rows"]] == \
            [(r["algorithm"], r["view"], r["scores"]) for r in boards[1]["rows"]]
+
+
+@pytest.mark.parametrize("file, metric, only", [
+    ("pima-indians-diabetes.csv", "accuracy", ["baseline", "linear", "cart"]),
+    ("housing.csv", "mae", ["baseline", "linear"]),
+])
+def test_stored_predictions_reproduce_every_fold_score(shared_file, tmp_path, file, metric, only):
+    """`dlrun predictions` reads what the evaluation stored: each fold's rows give back
+    exactly that fold's leaderboard score (nothing refitted)."""
+    from dlrun.evaluation.metrics import score_all
+    from dlrun.scaffold import new_project
+
+    project = new_project("p", data=str(shared_file(file)), header=False, directory=tmp_path)
+    board = api.evaluate(project, only=only)
+    assert board["metric"] == metric
+    for row in board["rows"]:
+        frame = api.predictions(project, candidate=f"{row['algorithm']}/{row['view']}")
+        assert len(frame) == 3 * board["data"]["rows"]  # 10 folds x 3 repeats: each row 3 times
+        scores = []
+        for _, fold in frame.groupby(["repeat", "fold"]):
+            y_true, y_pred = fold["y_true"].to_numpy(), fold["y_pred"].to_numpy()
+            if metric == "accuracy":
+                scores.append(float((y_true == y_pred).mean()))
+            else:
+                scores.append(score_all("regression", y_true, y_pred, None, 0)[metric])
+        np.testing.assert_allclose(scores, row["scores"], rtol=0, atol=5e-7)

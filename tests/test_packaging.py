@@ -54,7 +54,7 @@ def test_wheel_holds_every_file_the_code_reads(wheel):
     expected = {p.relative_to(REPO).as_posix() for p in data}
     expected |= {p.relative_to(REPO).as_posix() for p in PACKAGE.rglob("*.py")}
     assert expected - names == set()
-    assert "dlrun/configs/algorithms.yaml" in names and "dlrun/configs/templates/report.html.j2" in names
+    assert "dlrun/configs/search_spaces.yaml" in names and "dlrun/configs/templates/report.html.j2" in names
 
 
 @pytest.mark.slow

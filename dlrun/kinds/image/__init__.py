@@ -20,6 +20,19 @@ from typing import Any
 from dlrun.kind import Kind
 
 NAME = "image"
+SPEC_HEADER = """\
+# dlrun project spec (made by `dlrun new`; edit freely, then run `dlrun validate`).
+#   name / description  what the project is called and is about
+#   kind / task         image / classification: which class a picture shows
+#   data.source         the pictures: a folder with one sub-folder per class, an .npz file
+#                       with arrays x and y, or sklearn:digits (relative to this folder)
+#   data.target         the name given to the label
+#   metric              ranks the leaderboard (accuracy, balanced_accuracy, f1, roc_auc, log_loss)
+#   views               pixels (every model), augment (the CNN with random flips, shifts, rotations)
+#   images              the size every picture is resized to, channels, augmentation
+#   evaluation          stratified k-fold cross-validation: folds x repeats, seed
+#   reference           published naive and good scores of a recognised standard dataset
+"""
 #: The default protocol for images when project.yaml does not set one: a
 #: convolutional net costs far more per fit than the tabular models, and image
 #: sets are larger, so 5 folds x 1 repeat (stratified) rather than 10 x 3.
@@ -59,6 +72,9 @@ class ImageKind(Kind):
         from dlrun.kinds.image.scaffold import infer_image
 
         return infer_image(request)
+
+    def spec_header(self) -> str:
+        return SPEC_HEADER
 
     def task_phrase(self, task: str) -> str:
         return "classification: which class a picture shows"
