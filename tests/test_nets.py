@@ -68,6 +68,14 @@ def test_finished_folds_are_dropped_and_each_stops_on_its_own_patience(monkeypat
         assert 1 <= net.best_epoch_ <= net.epochs_trained_ <= 80
         if net.epochs_trained_ < 80:  # stopped early: exactly `patience` epochs after its best
             assert net.epochs_trained_ == net.best_epoch_ + 4
+        # its curves: one row per epoch it trained, across the compacted segments
+        curves = net.curves_
+        assert curves["epoch"] == list(range(1, net.epochs_trained_ + 1))
+        assert all(len(curves[k]) == net.epochs_trained_ for k in ("loss", "val_loss", "val_metric"))
+        assert curves["metric"] == "accuracy" and curves["has_val"] is True
+        best = curves["val_loss"][net.best_epoch_ - 1]
+        assert best == net.history_[0][1] and min(curves["val_loss"]) >= best - 1e-6
+        assert all(0.0 <= a <= 1.0 for a in curves["val_metric"]) and all(v > 0 for v in curves["loss"])
     assert len({net.epochs_trained_ for net in nets}) > 1
 
 

@@ -12,8 +12,8 @@ net costs ~2-4x less per epoch without it, and with ~12 steps per epoch its
 moving statistics lag behind the weights, which misleads early stopping. The
 arithmetic dominates from 24x24 up (two 32/64-filter convs per block made a
 24x24 fold cost ~7x an XGBoost fold), hence one narrow conv per block there.
-Trained by :class:`KerasEstimator`'s compiled loop with early stopping on a
-split of the training fold only.
+Trained by the compiled loop (:class:`~dlrun.algorithms.keras.trainers.CompiledLoop`)
+with early stopping on a split of the training fold only.
 
 With ``augment`` (the ``augment`` view), random flips / shifts / rotations
 run as Keras preprocessing layers at the model input; Keras applies them only
@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from dlrun.algorithms.keras.estimator import KerasClassifierBase, KerasEstimator, params_for
+from dlrun.algorithms.keras.estimator import KerasClassifierBase, params_for
+from dlrun.algorithms.keras.params import TrainingParams
+from dlrun.algorithms.keras.trainers import COMPILED_LOOP
 from dlrun.catalogue import BuildContext
 
 
@@ -42,43 +44,17 @@ class CNNClassifier(KerasClassifierBase):
 
     _managed = ("input_shape", "augment")  # set from the data and the view, not by a user
 
-    def __init__(
-        self,
-        *,
-        input_shape=None,
-        filters: int | None = None,
-        max_blocks: int = 4,
-        dense: int = 64,
-        dropout: float = 0.25,
-        batch_norm: bool | None = None,
-        augment=None,
-        n_classes: int = 0,
-        learning_rate: float = 3e-3,
-        epochs: int = 100,
-        batch_size: int = 128,
-        patience: int = 10,
-        validation_fraction: float = 0.15,
-        l2: float = 1e-4,
-        seed: int = 1,
-    ):
-        self.input_shape = input_shape
-        self.filters = filters
-        self.max_blocks = max_blocks
-        self.dense = dense
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.augment = augment
-        KerasEstimator.__init__(
-            self,
-            n_classes=n_classes,
-            learning_rate=learning_rate,
-            epochs=epochs,
-            batch_size=batch_size,
-            patience=patience,
-            validation_fraction=validation_fraction,
-            l2=l2,
-            seed=seed,
-        )
+    architecture = {
+        "input_shape": None,  # (height, width, channels); None: a square grid, one channel
+        "filters": None,  # first block's width (doubling per block); None: from the input size
+        "max_blocks": 4,
+        "dense": 64,
+        "dropout": 0.25,
+        "batch_norm": None,  # None: from three blocks on
+        "augment": None,  # the augment view's settings (flip, shift, rotation)
+    }
+    training = TrainingParams(epochs=100, batch_size=128, patience=10)
+    trainer = COMPILED_LOOP
 
     def _prepare_x(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)

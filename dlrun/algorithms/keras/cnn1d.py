@@ -7,23 +7,12 @@ stopping validates on the latest training windows.
 
 from __future__ import annotations
 
-from dlrun.algorithms.keras.estimator import KerasEstimator
-from dlrun.algorithms.keras.lstm import SequenceRegressorBase, _head, make_sequence_net
+from dlrun.algorithms.keras.blocks import dense_head
+from dlrun.algorithms.keras.lstm import SequenceRegressorBase, make_sequence_net
 
 
 class CNN1DRegressor(SequenceRegressorBase):
-    def __init__(self, *, filters: int = 64, kernel_size: int = 3, dense: int = 50,
-                 dropout: float = 0.0, n_channels: int = 1, learning_rate: float = 3e-3,
-                 epochs: int = 300, batch_size: int = 64, patience: int = 20,
-                 validation_fraction: float = 0.15, l2: float = 1e-4, seed: int = 1):
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.dense = dense
-        self.dropout = dropout
-        self.n_channels = n_channels
-        KerasEstimator.__init__(self, learning_rate=learning_rate, epochs=epochs,
-                                batch_size=batch_size, patience=patience,
-                                validation_fraction=validation_fraction, l2=l2, seed=seed)
+    architecture = {"filters": 64, "kernel_size": 3, "dense": 50, "dropout": 0.0, "n_channels": 1}
 
     def _build_body(self, inputs, keras):
         steps = int(inputs.shape[1])
@@ -33,7 +22,7 @@ class CNN1DRegressor(SequenceRegressorBase):
         if steps - kernel + 1 >= 4:
             x = keras.layers.MaxPooling1D(2, name="pool")(x)
         x = keras.layers.Flatten()(x)
-        return _head(x, self, keras)
+        return dense_head(x, self, keras)
 
 
 def make_cnn1d(ctx, params):

@@ -1,12 +1,13 @@
-"""The scikit-learn contract for Keras nets, and the loop that trains them.
+"""The scikit-learn contract for Keras nets.
 
-Why a loop of our own rather than ``model.fit``: on this class of machine a
-small net spends ~90 ms per epoch in ``fit``'s per-epoch machinery while the
-arithmetic takes a few milliseconds (see shared/notes/keras-cpu-cost.md). The
-loop below runs a chunk of epochs inside one ``tf.function`` (shuffling and
-batching included), and returns to Python only between chunks to check early
-stopping. The validation split used for early stopping is carved out of the
-training data passed to ``fit`` -- the caller's test fold is never seen.
+A net subclasses :class:`KerasClassifierBase` or :class:`KerasRegressorBase` and
+declares only what is its own: ``architecture`` (its parameters and defaults),
+``training`` (the shared training parameters, :class:`~.params.TrainingParams`,
+with the defaults it changes), ``trainer`` (how it is fitted, see
+:mod:`~dlrun.algorithms.keras.trainers`) and, for the compiled loop,
+``_build_body(inputs, keras)``. Its ``__init__`` is written from the two parameter
+declarations (:func:`~.params.install_init`), so ``get_params``/``clone``/tuning
+work and the signature stays the one source of defaults.
 """
 
 from __future__ import annotations
@@ -17,98 +18,74 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.metaestimators import available_if
 
-EPOCHS_PER_CHUNK = 5
+from dlrun.algorithms.keras.backend import import_keras
+from dlrun.algorithms.keras.blocks import l2_penalty
+from dlrun.algorithms.keras.params import TrainingParams, install_init
+from dlrun.algorithms.keras.trainers import COMPILED_LOOP, Trainer
+
+_keras = import_keras  # the name the rest of dlrun has used
 
 
-def _keras():
-    """Import Keras on TensorFlow, without TensorFlow's start-up chatter on stderr.
-
-    TensorFlow's C++ runtime logs lines such as "Could not find cuda drivers"
-    before its log level is read, so the environment cannot silence them; we
-    point file descriptor 2 at /dev/null for the duration of the first import.
-    Python exceptions are unaffected (they are raised after it is restored).
-    """
-    import sys
-
-    if "keras" in sys.modules and "tensorflow" in sys.modules:
-        return sys.modules["keras"]
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    saved = None
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    except OSError:
-        saved = None
-    try:
-        import keras
-        import tensorflow as tf  # noqa: F401
-    finally:
-        if saved is not None:
-            os.dup2(saved, 2)
-            os.close(saved)
-    tf.get_logger().setLevel("ERROR")
-    return keras
+def _trains_many(net) -> bool:
+    return net.trainer.many
 
 
 class KerasEstimator(BaseEstimator):
-    """Base for dlrun's nets. Subclasses implement ``_build_body(inputs)``.
+    """Base for dlrun's nets (see the module's docstring for what a net declares).
 
-    Parameters are plain values so ``clone``/``get_params``/tuning work.
     ``n_classes`` fixes the output width for classification so every fold has
     the same output columns even when a class is absent from its training part.
     """
 
     _classifier = False  # predicts class labels (else numbers)
     _time_ordered = False  # rows are in time order: early stopping validates on the last ones
+    architecture: dict[str, Any] = {}  # the net's own parameters -> defaults
+    training = TrainingParams()  # the shared training parameters' defaults for this net
+    trainer: Trainer = COMPILED_LOOP
 
-    def __init__(
-        self,
-        *,
-        n_classes: int = 0,
-        learning_rate: float = 3e-3,
-        epochs: int = 300,
-        batch_size: int = 64,
-        patience: int = 20,
-        validation_fraction: float = 0.15,
-        l2: float = 1e-4,
-        seed: int = 1,
-    ):
-        self.n_classes = n_classes
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.l2 = l2
-        self.seed = seed
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        install_init(cls)
 
-    # -- to be provided by each net ---------------------------------------------
+    # -- to be provided by each net trained by the compiled loop ---------------------
     def _build_body(self, inputs, keras):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _prepare_x(self, X) -> np.ndarray:
         return np.asarray(X, dtype=np.float32)
 
+    # -- training: the trainer's --------------------------------------------------
+    def fit(self, X, y):
+        return self.trainer.fit(self, X, y)
+
+    @available_if(_trains_many)
+    def fit_many(self, Xs, ys) -> list[Any]:
+        """One fitted copy of this net per (X, y) pair, all trained in one call."""
+        return self.trainer.fit_many(self, Xs, ys)
+
     # -- model -------------------------------------------------------------------
     def _output_width(self) -> int:
         return max(int(self.n_classes), 2) if self._classifier else 1
 
     def _build_model(self, input_shape):
-        keras = _keras()
+        keras = import_keras()
         inputs = keras.Input(shape=input_shape)
         body = self._build_body(inputs, keras)
         outputs = keras.layers.Dense(self._output_width(), name="output")(body)
         return keras.Model(inputs, outputs)
 
     def _regularizer(self, keras):
-        return keras.regularizers.L2(self.l2) if self.l2 else None
+        return l2_penalty(self.l2, keras)
 
-    # -- training ----------------------------------------------------------------
+    # -- data for the trainers ----------------------------------------------------
+    def _fit_targets(self, y: np.ndarray, outputs: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError  # class codes or standardised numbers, see the subclasses
+
+    def _metric_name(self) -> str:
+        return "accuracy" if self._classifier else "mae"
+
     def _split_validation(self, X, y):
         n = len(X)
         n_val = int(round(n * self.validation_fraction))
@@ -128,112 +105,11 @@ class KerasEstimator(BaseEstimator):
         )
         return x_tr, y_tr, x_val, y_val
 
-    def fit(self, X, y):
-        keras = _keras()
-        import tensorflow as tf
-
-        X = self._prepare_x(X)
-        y = np.asarray(y)
-        if self._classifier:
-            self.classes_ = np.arange(self._output_width())
-            y_fit = y.astype(np.int32)
-        else:
-            self.y_mean_ = float(np.mean(y))
-            self.y_scale_ = float(np.std(y)) or 1.0
-            y_fit = ((y - self.y_mean_) / self.y_scale_).astype(np.float32).reshape(-1, 1)
-
-        keras.utils.set_random_seed(self.seed)
-        x_tr, y_tr, x_val, y_val = self._split_validation(X, y_fit)
-        model = self._build_model(X.shape[1:])
-        optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
-        optimizer.build(model.trainable_variables)
-        if self._classifier:
-            loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        else:
-            loss_fn = keras.losses.MeanSquaredError()
-
-        n = len(x_tr)
-        batch = int(min(self.batch_size, n))
-        steps = int(np.ceil(n / batch))
-        x_tr_t, y_tr_t = tf.constant(x_tr), tf.constant(y_tr)
-        has_val = x_val is not None
-        x_val_t = tf.constant(x_val if has_val else x_tr)
-        y_val_t = tf.constant(y_val if has_val else y_tr)
-        variables = model.trainable_variables
-
-        classify = self._classifier
-        y_scale = np.float32(getattr(self, "y_scale_", 1.0))
-
-        def val_metric(y_true, pred):  # accuracy, or MAE in the target's units
-            if classify:
-                hits = tf.equal(tf.cast(tf.argmax(pred, axis=1), y_true.dtype), y_true)
-                return tf.reduce_mean(tf.cast(hits, tf.float32))
-            return tf.reduce_mean(tf.abs(pred - y_true)) * y_scale
-
-        @tf.function(reduce_retracing=True)
-        def run_epochs(n_epochs):
-            # one row per epoch: mean training loss, validation loss, validation metric
-            def one_epoch(epoch, rows):
-                order = tf.random.shuffle(tf.range(n))
-                total = tf.constant(0.0)
-                for step in tf.range(steps):
-                    idx = order[step * batch : tf.minimum((step + 1) * batch, n)]
-                    xb, yb = tf.gather(x_tr_t, idx), tf.gather(y_tr_t, idx)
-                    with tf.GradientTape() as tape:
-                        pred = model(xb, training=True)
-                        loss = loss_fn(yb, pred)
-                        total += tf.cast(loss, tf.float32)
-                        if model.losses:
-                            loss = loss + tf.add_n(model.losses)
-                    grads = tape.gradient(loss, variables)
-                    optimizer.apply_gradients(zip(grads, variables, strict=False))
-                val_pred = model(x_val_t, training=False)
-                row = tf.stack([total / tf.cast(steps, tf.float32),
-                                tf.cast(loss_fn(y_val_t, val_pred), tf.float32),
-                                val_metric(y_val_t, val_pred)])
-                return epoch + 1, rows.write(epoch, row)
-
-            _, rows = tf.while_loop(
-                lambda e, _: e < n_epochs, one_epoch,
-                (tf.constant(0), tf.TensorArray(tf.float32, size=n_epochs)),
-            )
-            return rows.stack()
-
-        best, best_weights, waited, done = np.inf, None, 0, 0
-        history = []
-        curves = {"epoch": [], "loss": [], "val_loss": [], "val_metric": []}
-        while done < self.epochs:
-            chunk = min(EPOCHS_PER_CHUNK, self.epochs - done)
-            rows = np.asarray(run_epochs(tf.constant(chunk)), dtype=float)
-            for i, (loss_i, val_i, metric_i) in enumerate(rows):
-                for key, value in zip(curves, (done + i + 1, loss_i, val_i, metric_i), strict=True):
-                    curves[key].append(float(value))
-            val_loss = float(rows[-1, 1])
-            done += chunk
-            history.append((done, val_loss))
-            if not np.isfinite(val_loss):
-                break
-            if val_loss < best - 1e-6:
-                best, best_weights, waited = val_loss, model.get_weights(), 0
-            else:
-                waited += chunk
-                if waited >= self.patience:
-                    break
-        if best_weights is not None:
-            model.set_weights(best_weights)
-        self.model_ = model
-        self.history_ = history
-        # per-epoch curves for the report (val_* on the early-stopping split of the training data)
-        self.curves_ = {**curves, "metric": "accuracy" if classify else "mae", "has_val": has_val}
-        self.epochs_trained_ = done
-        self.n_features_in_ = X.shape[1] if X.ndim == 2 else int(np.prod(X.shape[1:]))
-        return self
-
     def _raw_predict(self, X) -> np.ndarray:
         # A direct call per chunk: Keras's predict() builds (and retraces) a
         # tf.function for every new model, which costs more than it saves here.
         X = self._prepare_x(X)
-        _keras()
+        import_keras()
         chunks = [np.asarray(self.model_(X[i : i + 8192], training=False))
                   for i in range(0, len(X), 8192)]
         return np.concatenate(chunks) if chunks else np.zeros((0, self._output_width()))
@@ -260,6 +136,10 @@ class KerasEstimator(BaseEstimator):
 class KerasClassifierBase(ClassifierMixin, KerasEstimator):
     _classifier = True
 
+    def _fit_targets(self, y, outputs):
+        self.classes_ = np.arange(outputs)
+        return y.astype(np.int32)
+
     def predict_proba(self, X):
         logits = self._raw_predict(X)
         logits = logits - logits.max(axis=1, keepdims=True)
@@ -272,6 +152,11 @@ class KerasClassifierBase(ClassifierMixin, KerasEstimator):
 
 class KerasRegressorBase(RegressorMixin, KerasEstimator):
     _classifier = False
+
+    def _fit_targets(self, y, outputs):
+        self.y_mean_ = float(np.mean(y))
+        self.y_scale_ = float(np.std(y)) or 1.0
+        return ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
 
     def predict(self, X):
         return self._raw_predict(X).reshape(-1) * self.y_scale_ + self.y_mean_
@@ -286,7 +171,7 @@ def keras_to_bytes(model) -> bytes:
 
 
 def keras_from_bytes(data: bytes):
-    keras = _keras()
+    keras = import_keras()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as fh:
@@ -298,3 +183,6 @@ def params_for(cls, params: dict[str, Any]) -> dict[str, Any]:
     """Keep the keys ``cls`` accepts (catalogue params may hold extras)."""
     accepted = set(cls._get_param_names())
     return {k: v for k, v in params.items() if k in accepted}
+
+
+install_init(KerasEstimator)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlrun.algorithms.keras.estimator import KerasEstimator, KerasRegressorBase
+from dlrun.algorithms.keras.blocks import dense_head
+from dlrun.algorithms.keras.estimator import KerasRegressorBase, params_for
+from dlrun.algorithms.keras.trainers import COMPILED_LOOP
 
 
 class SequenceRegressorBase(KerasRegressorBase):
@@ -18,6 +20,7 @@ class SequenceRegressorBase(KerasRegressorBase):
 
     _time_ordered = True
     _managed = ("n_channels",)  # the number of series, from the data
+    trainer = COMPILED_LOOP
 
     def _prepare_x(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
@@ -28,38 +31,17 @@ class SequenceRegressorBase(KerasRegressorBase):
 
 
 class LSTMRegressor(SequenceRegressorBase):
-    def __init__(self, *, units: int = 50, dense: int = 0, dropout: float = 0.0, n_channels: int = 1,
-                 learning_rate: float = 3e-3, epochs: int = 300, batch_size: int = 64,
-                 patience: int = 20, validation_fraction: float = 0.15, l2: float = 1e-4,
-                 seed: int = 1):
-        self.units = units
-        self.dense = dense
-        self.dropout = dropout
-        self.n_channels = n_channels
-        KerasEstimator.__init__(self, learning_rate=learning_rate, epochs=epochs,
-                                batch_size=batch_size, patience=patience,
-                                validation_fraction=validation_fraction, l2=l2, seed=seed)
+    architecture = {"units": 50, "dense": 0, "dropout": 0.0, "n_channels": 1}
 
     def _build_body(self, inputs, keras):
         x = keras.layers.LSTM(int(self.units), kernel_regularizer=self._regularizer(keras),
                               seed=self.seed, name="lstm")(inputs)
-        return _head(x, self, keras)
+        return dense_head(x, self, keras)
 
 
 class CNNLSTMRegressor(SequenceRegressorBase):
-    def __init__(self, *, filters: int = 32, kernel_size: int = 3, units: int = 50, dense: int = 0,
-                 dropout: float = 0.0, n_channels: int = 1, learning_rate: float = 3e-3,
-                 epochs: int = 300, batch_size: int = 64, patience: int = 20,
-                 validation_fraction: float = 0.15, l2: float = 1e-4, seed: int = 1):
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.units = units
-        self.dense = dense
-        self.dropout = dropout
-        self.n_channels = n_channels
-        KerasEstimator.__init__(self, learning_rate=learning_rate, epochs=epochs,
-                                batch_size=batch_size, patience=patience,
-                                validation_fraction=validation_fraction, l2=l2, seed=seed)
+    architecture = {"filters": 32, "kernel_size": 3, "units": 50, "dense": 0, "dropout": 0.0,
+                    "n_channels": 1}
 
     def _build_body(self, inputs, keras):
         kernel = max(1, min(int(self.kernel_size), int(inputs.shape[1])))
@@ -67,20 +49,9 @@ class CNNLSTMRegressor(SequenceRegressorBase):
                                 kernel_regularizer=self._regularizer(keras), name="conv")(inputs)
         x = keras.layers.LSTM(int(self.units), kernel_regularizer=self._regularizer(keras),
                               seed=self.seed, name="lstm")(x)
-        return _head(x, self, keras)
-
-
-def _head(x, net, keras):
-    if net.dropout:
-        x = keras.layers.Dropout(float(net.dropout), seed=net.seed)(x)
-    if net.dense:
-        x = keras.layers.Dense(int(net.dense), activation="relu",
-                               kernel_regularizer=net._regularizer(keras), name="dense")(x)
-    return x
+        return dense_head(x, self, keras)
 
 
 def make_sequence_net(cls, ctx, params):
     """A sequence net of class ``cls``: as many input channels as the data has series."""
-    from dlrun.algorithms.keras.estimator import params_for
-
     return cls(seed=ctx.seed, n_channels=int(ctx.meta.get("n_series", 1)), **params_for(cls, params))

@@ -19,6 +19,9 @@ is traced once per process and layer count, not once per candidate and view.
 Adam is written out (Keras' update rule and defaults) because Keras' optimizer
 keeps its moments in variables of a fixed shape, which compaction cannot shrink.
 All random draws are stateless and seeded: the same call gives the same nets.
+The loop also records each fold's curves (per epoch: mean training loss, validation
+loss, validation metric) as one (F, 3) row per epoch, a few reductions beside the
+step's matrix products.
 
 A single fit (the final model) is the same code with F = 1. The trained weights
 come back as NumPy arrays per fold: prediction is a few matrix products in
@@ -29,31 +32,11 @@ for the native ``.keras`` file.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-_CONFIGURED = False
-
-
-def _tf_and_keras():
-    global _CONFIGURED
-    from dlrun.algorithms.keras.estimator import _keras
-
-    keras = _keras()
-    import tensorflow as tf
-
-    if not _CONFIGURED:
-        _CONFIGURED = True
-        threads = os.environ.get("DLRUN_THREADS") or os.environ.get("OMP_NUM_THREADS")
-        if threads and threads.isdigit():
-            try:  # only possible before TensorFlow's runtime starts
-                tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-                tf.config.threading.set_inter_op_parallelism_threads(1)
-            except RuntimeError:
-                pass
-    return tf, keras
+from dlrun.algorithms.keras.backend import tf_and_keras
 
 
 @dataclass
@@ -72,6 +55,8 @@ class FittedNet:
     epochs: int
     best_epoch: int
     best_val_loss: float
+    curves: np.ndarray | None = None  # (epochs, 3): training loss, validation loss, validation metric
+    has_val: bool = True  # False: too few rows for a validation part, "validation" is on the training rows
 
 
 def _pad(arrays: list[np.ndarray], length: int, width: int | None = None) -> np.ndarray:
@@ -127,6 +112,11 @@ def _segment_fn(tf, classification: bool, use_dropout: bool):
             return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out)
         return tf.square(out[..., 0] - y)
 
+    def per_row_metric(y, out):  # accuracy, or absolute error (standardised units)
+        if classification:
+            return tf.cast(tf.equal(tf.argmax(out, axis=-1, output_type=y.dtype), y), tf.float32)
+        return tf.abs(out[..., 0] - y)
+
     def masked_mean(values, mask):
         return tf.reduce_sum(values * mask, axis=1) / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
 
@@ -140,10 +130,15 @@ def _segment_fn(tf, classification: bool, use_dropout: bool):
         n_max = tf.shape(x_tr)[1]
         steps = (n_max + batch - 1) // batch
         n_active = tf.reduce_sum(tf.cast(active, tf.int32))
+        first_epoch = epoch
+        # the curves: per epoch, per fold (training loss, validation loss, validation metric)
+        curves = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
         while epoch < max_epochs and n_active > stop_at:
             # a fresh shuffle per fold, real rows first (padding sorts last)
             keys = tf.random.stateless_uniform(tf.shape(m_tr), seed=tf.stack([seed, tf.cast(epoch, tf.int64)])) - 2.0 * m_tr
             order = tf.argsort(keys, axis=1)
+            loss_sum = tf.zeros_like(m_tr[:, 0])  # per fold: batch losses, and batches with rows
+            batches = tf.zeros_like(m_tr[:, 0])
             for s in tf.range(steps):
                 idx = order[:, s * batch : (s + 1) * batch]
                 xb = tf.gather(x_tr, idx, batch_dims=1)
@@ -152,16 +147,23 @@ def _segment_fn(tf, classification: bool, use_dropout: bool):
                 drop_seed = tf.stack([seed + 1, tf.cast(epoch, tf.int64) * 100_003 + tf.cast(s, tf.int64)])
                 with tf.GradientTape() as tape:
                     tape.watch(params)
-                    loss = tf.reduce_sum(masked_mean(per_row_loss(yb, forward(params, xb, rate, drop_seed, True)), mb))
+                    fold_loss = masked_mean(per_row_loss(yb, forward(params, xb, rate, drop_seed, True)), mb)
+                    loss = tf.reduce_sum(fold_loss)
                     loss += l2 * tf.add_n([tf.reduce_sum(tf.square(k)) for k in params[0::2]])
                 grads = tape.gradient(loss, params)
+                loss_sum += fold_loss
+                batches += tf.cast(tf.reduce_sum(mb, axis=1) > 0.0, tf.float32)
                 step += 1
                 t = tf.cast(step, tf.float32)
                 lr_t = lr * tf.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
                 moments = [beta_1 * m + (1.0 - beta_1) * g for m, g in zip(moments, grads, strict=True)]
                 velocities = [beta_2 * v + (1.0 - beta_2) * tf.square(g) for v, g in zip(velocities, grads, strict=True)]
                 params = [p - lr_t * m / (tf.sqrt(v) + eps) for p, m, v in zip(params, moments, velocities, strict=True)]
-            val = masked_mean(per_row_loss(y_va, forward(params, x_va, rate, None, False)), m_va)
+            out_va = forward(params, x_va, rate, None, False)
+            val = masked_mean(per_row_loss(y_va, out_va), m_va)
+            curves = curves.write(epoch - first_epoch, tf.stack(
+                [loss_sum / tf.maximum(batches, 1.0), val, masked_mean(per_row_metric(y_va, out_va), m_va)],
+                axis=1))
             improved = tf.logical_and(active, val < best - 1e-6)
             best = tf.where(improved, val, best)
             best_epoch = tf.where(improved, epoch + 1, best_epoch)
@@ -171,7 +173,8 @@ def _segment_fn(tf, classification: bool, use_dropout: bool):
             active = tf.logical_and(active, wait < patience)
             n_active = tf.reduce_sum(tf.cast(active, tf.int32))
             epoch += 1
-        return params, moments, velocities, best_params, best, best_epoch, wait, active, epoch, step
+        return (params, moments, velocities, best_params, best, best_epoch, wait, active, epoch, step,
+                curves.stack())
 
     _SEGMENTS[key] = segment
     return segment
@@ -196,8 +199,12 @@ def train_stacked(
     The loop runs in segments: when at most ``COMPACT_SHARE`` of the folds are
     still improving, the segment returns and the next one carries on with those
     folds only, so a late-stopping fold does not keep the finished ones computing.
+    Each fold's curves (training loss, validation loss, validation metric per epoch)
+    are recorded inside the loop and cut at the epoch where that fold stopped.
     """
-    tf, _ = _tf_and_keras()
+    if int(epochs) < 1:
+        raise ValueError(f"epochs must be at least 1, not {epochs}")
+    tf, _ = tf_and_keras()
     F = len(folds)
     widths = [f.x_train.shape[1] for f in folds]
     d = max(widths)
@@ -245,6 +252,7 @@ def train_stacked(
     names = list(state)
     epoch, step, remaining = 0, 0, np.arange(F)
     stopped = {}
+    curves: list[list[np.ndarray]] = [[] for _ in range(F)]  # per fold: (epochs, 3) per segment
     while True:
         stop_at = int(len(remaining) * COMPACT_SHARE) if len(remaining) >= COMPACT_MIN_FOLDS else 0
         out = segment(*[state[n] for n in names], data, np.int32(epoch), np.int64(step),
@@ -252,6 +260,8 @@ def train_stacked(
         out = tf.nest.map_structure(lambda t: t.numpy(), out)
         state = dict(zip(names, out[:8], strict=True))
         epoch, step = int(out[8]), int(out[9])
+        for i, f in enumerate(remaining):
+            curves[f].append(out[10][:, i])
         done = ~state["active"] if epoch < epochs else np.ones(len(remaining), bool)
         for i in np.flatnonzero(done):
             best_epoch = int(state["best_epoch"][i])
@@ -273,7 +283,8 @@ def train_stacked(
         for i in range(len(best_params) // 2):
             kernel, bias = best_params[2 * i], best_params[2 * i + 1]
             weights.append(((kernel[: widths[f]] if i == 0 else kernel).copy(), bias[0].copy()))
-        fitted.append(FittedNet(weights, stopped_at, best_epoch, best_val))
+        fitted.append(FittedNet(weights, stopped_at, best_epoch, best_val,
+                                np.concatenate(curves[f])[:stopped_at], has_val))
     return fitted
 
 
@@ -288,7 +299,7 @@ def forward_numpy(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray) -
 
 def to_keras_model(weights: list[tuple[np.ndarray, np.ndarray]]):
     """The same net as a plain Keras Sequential (for the native .keras file)."""
-    _, keras = _tf_and_keras()
+    _, keras = tf_and_keras()
     layers = [keras.Input(shape=(weights[0][0].shape[0],))]
     for i, (kernel, _) in enumerate(weights):
         activation = "relu" if i < len(weights) - 1 else None
