@@ -189,8 +189,9 @@ def test_evaluate_report_and_predict_on_a_folder(tmp_path, monkeypatch):
     result = runner.invoke(main, ["report", str(spec_file.parent), "--portfolio", "pf"])
     assert result.exit_code == 0, result.output
     readme = (tmp_path / "pf" / "lr" / "README.md").read_text()
-    assert "hold-out" in readme.lower() and "Confusion matrix" in readme
-    assert "CNN training curves" in readme
+    assert "## Images: out-of-fold predictions" in readme  # stored predictions, no refit
+    assert "Confusion matrix of the out-of-fold predictions" in readme
+    assert "Training curves of cnn" in readme and "figures/curves.png" in readme
 
     new = tmp_path / "new"
     _write_pngs(new, per_class=2, size=16)  # other sizes: resized like the training images

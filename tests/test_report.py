@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from dlrun.report.entry import protocol_match, write_entry
-from dlrun.report.lessons import corrected_ttest, derive_lessons
+from dlrun.report.entry import write_entry
+from dlrun.report.lessons import derive_lessons
+from dlrun.report.model import CodeBlock, Figure, Link, Paragraph, Section, Strong, Table, text
 from dlrun.report.portfolio import refresh_index
+from dlrun.report.reference import protocol_match
 from dlrun.spec import DataSpec, EvaluationSpec, ProjectSpec, ReferenceSpec
 
 MALICIOUS = "<script>alert(1)</script>"
@@ -169,7 +172,7 @@ def test_entry_files_and_headline(tmp_path):
     assert f"beats the naive baseline ({baseline['mean']:.3f}" in readme
     assert f"by {margin:.3f} accuracy" in readme
     xgb = next(r for r in leaderboard["rows"] if r["algorithm"] == "xgboost")
-    assert f"XGBoost (xgboost on 'raw', {xgb['mean']:.3f}" in readme
+    assert f"Against the bar, xgboost on 'raw' ({xgb['mean']:.3f}" in readme
     # leaderboard table: one row per algorithm, with the within-noise markers
     table = [line for line in readme.splitlines() if line.startswith("| ") and " | " in line]
     assert any(
@@ -261,7 +264,8 @@ def test_protocol_match(reference, expected):
 
 def test_html_is_self_contained(tmp_path):
     png = (_write(tmp_path, name="probe") / "figures" / "scores.png").read_bytes()
-    entry = _write(tmp_path, reference=REFERENCE, extra_figures=[("Confusion matrix", png)])
+    extra = Section("kind", "Of the kind", (Figure("confusion", "Confusion matrix", png),))
+    entry = _write(tmp_path, reference=REFERENCE, extra_sections=[extra])
     html = (entry / "report.html").read_text()
     parser = _Resources()
     parser.feed(html)
@@ -274,41 +278,58 @@ def test_html_is_self_contained(tmp_path):
         assert not url.lower().startswith(("http://", "https://", "//")), url
     assert "url(" not in html and "@import" not in html
     assert "Confusion matrix" in html
-    assert (entry / "figures" / "extra-1-confusion-matrix.png").read_bytes() == png
+    assert (entry / "figures" / "confusion.png").read_bytes() == png
     # same content as the README
     assert "Fold scores per algorithm" in html and "Lessons learned" in html
     assert "dlrun predict portfolio/pima --data new.csv --out predictions.csv" in html
 
 
 def test_everything_from_the_data_is_escaped(tmp_path):
-    spec = _spec(description=f"Diabetes {MALICIOUS} & more")
+    spec = _spec(description=f"Diabetes {MALICIOUS} & more &amp; [click](javascript:alert(4))")
     data = {**DATA, "classes": {"<img src=x onerror=alert(2)>": 500, "b|c": 268}}
     leaderboard = _leaderboard(error="boom <iframe src=javascript:alert(3)>")
-    entry = _write(
-        tmp_path,
-        spec=spec,
-        leaderboard=leaderboard,
-        data_summary=data,
-        extra_sections=[
-            ("Notes " + MALICIOUS, f"Some *markdown* and raw {MALICIOUS}\n\n```\nx <- 1\n```\n")
-        ],
-    )
+    hostile = "<b>x</b>|*y*"  # an algorithm name a plugin could choose
+    leaderboard["rows"][2]["algorithm"] = hostile
+    section = Section("kind", "Notes " + MALICIOUS, (
+        Paragraph(text("Some *markdown* and raw ", MALICIOUS, " ", Strong("<i>bold</i>"))),
+        Paragraph(text(Link("a link", "javascript:alert(5)"), " ", Link("ok", "https://example.org/a b"))),
+        Table(("col|umn", "value"), (("a|b", "<u>c</u>"),)),
+        CodeBlock("x <- 1"),
+    ))
+    entry = _write(tmp_path, spec=spec, leaderboard=leaderboard, data_summary=data,
+                   extra_sections=[section])
     html = (entry / "report.html").read_text()
     assert MALICIOUS not in html
-    assert "<img src=x" not in html and "<iframe" not in html
+    assert "<img src=x" not in html and "<iframe" not in html and "<b>x</b>" not in html
+    assert "<i>bold</i>" not in html and "<u>c</u>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(2)&gt;" in html
-    assert "<em>markdown</em>" in html  # extra sections are rendered Markdown, raw HTML escaped
+    assert "&lt;b&gt;x&lt;/b&gt;|*y*" in html  # the hostile name, shown as written
+    assert "Some *markdown* and raw" in html and "<em>" not in html  # blocks hold plain text
+    assert "<strong>&lt;i&gt;bold&lt;/i&gt;</strong>" in html  # the only markup: typed spans
+    assert "javascript:" not in html.replace("src=javascript:alert(3)", "").replace(
+        "(javascript:alert(4))", "")  # never a link target
+    assert 'href="https://example.org/a%20b"' in html
+    assert "&amp;amp;" in html  # an entity in the data is shown, not decoded
     parser = _Resources()
     parser.feed(html)
     assert "script" not in parser.tags and "iframe" not in parser.tags
+    assert not [url for _t, _k, url in parser.urls if url.lower().startswith("javascript")]
 
     readme = (entry / "README.md").read_text()
     assert "<script>" not in readme and "<img" not in readme and "<iframe" not in readme
+    assert "<b>" not in readme and "<i>" not in readme and "<u>" not in readme
     assert "&lt;script>alert(1)&lt;/script>" in readme  # renders as text on a git host
     assert "&lt;img src=x onerror=alert(2)>: 500" in readme
     assert "b\\|c: 268" in readme  # pipes cannot break the table
-    assert "```\nx <- 1\n```" in readme  # code in a section stays literal
+    assert "| a\\|b | &lt;u>c&lt;/u> |" in readme and "| col\\|umn | value |" in readme
+    assert "&lt;b>x&lt;/b>\\|\\*y\\*" in readme  # the hostile name in the leaderboard table
+    assert "Some \\*markdown\\* and raw" in readme  # Markdown from the data is not Markdown
+    assert "&amp;amp;" in readme  # nor are its entities
+    assert "\\[click\\](javascript:alert(4))" in readme  # no link
+    assert not re.search(r"(?<!\\)\]\(javascript:", readme) and "a link" in readme
+    assert "[ok](https://example.org/a%20b)" in readme
+    assert "```\nx <- 1\n```" in readme  # code stays literal
     assert "x &lt;- 1" in html
 
 
@@ -317,7 +338,7 @@ def test_lessons_come_from_the_leaderboard():
     text = "\n".join(lessons)
     assert "within noise of the best" in text and "svm (standardize)" in text
     deep = next(s for s in lessons if s.startswith("The best deep net"))
-    assert "mlp (standardize)" in deep and "XGBoost" in deep
+    assert "mlp (standardize)" in deep and "the bar, xgboost (raw)" in deep
     scaling = next(s for s in lessons if s.startswith("Scaling the inputs mattered"))
     assert "svm" in scaling and "mlp" in scaling
     assert any("failed" in s and "svm on power" in s for s in lessons)
@@ -329,14 +350,16 @@ def test_lessons_come_from_the_leaderboard():
     assert any("No deep net was evaluated" in s for s in derive_lessons(lb))
 
 
-def test_corrected_ttest_is_more_conservative_than_plain():
-    rng = random.Random(0)
-    a = [0.75 + rng.gauss(0, 0.03) for _ in range(30)]
-    b = [x - 0.01 + rng.gauss(0, 0.01) for x in a]
-    plain = corrected_ttest(a, b, None)
-    corrected = corrected_ttest(a, b, 1 / 9)
-    assert 0 <= plain < corrected <= 1
-    assert corrected_ttest(a, b[:10], 1 / 9) is None
+def test_the_report_has_no_t_test_of_its_own():
+    """Every p-value of the report comes from dlrun.evaluation.stats (tests/test_report_stats.py
+    checks they equal the leaderboard's)."""
+    import dlrun.report
+
+    folder = Path(dlrun.report.__file__).parent
+    for path in folder.glob("*.py"):
+        source = path.read_text()
+        for needle in ("stdtr", "scipy", "def corrected", "sqrt((1.0 / n"):
+            assert needle not in source, f"{path.name} computes a statistic itself ({needle})"
 
 
 def test_regression_lower_is_better(tmp_path):
@@ -359,10 +382,11 @@ def test_regression_lower_is_better(tmp_path):
 
 
 def test_rewrite_replaces_stale_figures(tmp_path):
-    entry = _write(tmp_path, extra_figures=[("Old figure", b"\x89PNG old")])
-    assert (entry / "figures" / "extra-1-old-figure.png").exists()
+    old = Section("kind", "Of the kind", (Figure("Old figure", "Old figure", b"\x89PNG old"),))
+    entry = _write(tmp_path, extra_sections=[old])
+    assert (entry / "figures" / "old-figure.png").exists()
     _write(tmp_path)
-    assert not (entry / "figures" / "extra-1-old-figure.png").exists()
+    assert not (entry / "figures" / "old-figure.png").exists()
     assert (entry / "figures" / "scores.png").exists()
 
 
@@ -402,7 +426,8 @@ def test_refresh_index_on_empty_portfolio(tmp_path):
 
 def test_importing_report_does_not_import_matplotlib_or_jinja():
     code = (
-        "import sys, dlrun.report, dlrun.report.entry, dlrun.report.portfolio, dlrun.report.plots; "
+        "import sys, dlrun.report, dlrun.report.entry, dlrun.report.portfolio, dlrun.report.plots, "
+        "dlrun.report.sections, dlrun.report.to_html, dlrun.report.to_markdown; "
         "heavy = [m for m in ('matplotlib', 'jinja2', 'tensorflow') if m in sys.modules]; "
         "assert not heavy, heavy"
     )
@@ -410,8 +435,6 @@ def test_importing_report_does_not_import_matplotlib_or_jinja():
 
 
 def test_protocol_match_reads_sklearn_style_reference():
-    from dlrun.report.entry import protocol_match
-
     ref = "RepeatedStratifiedKFold(n_splits=10, n_repeats=3, random_state=1)"
     assert protocol_match({"name": "repeated stratified k-fold", "folds": 10, "repeats": 3}, ref)
     assert protocol_match({"name": "repeated stratified k-fold", "folds": 5, "repeats": 1}, ref) is False

@@ -12,14 +12,8 @@ import io
 import math
 from typing import Any
 
-from dlrun.report.lessons import (
-    BAR,
-    BASELINE,
-    base_name,
-    best_per_algorithm,
-    finite,
-    ordered_rows,
-)
+from dlrun.catalogue import BAR, BASELINE
+from dlrun.report.analysis import best_per_algorithm, finite, ordered_rows, role
 
 DPI = 110
 BEST = "#1f77b4"
@@ -29,7 +23,7 @@ FLOOR = "#d62728"
 BAR_COLOUR = "#ff7f0e"
 
 
-def _figure(width: float, height: float):
+def new_figure(width: float, height: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -38,7 +32,7 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _png(fig) -> bytes:
+def to_png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     fig.clear()
@@ -56,8 +50,9 @@ def score_boxplot(
 ) -> bytes | None:
     """Horizontal box plot of the fold scores, best view per algorithm, best at the top.
 
-    Boxes within noise of the best are blue, the naive baseline red, XGBoost
-    orange; published reference scores (same metric) are dashed lines.
+    Boxes within noise of the best are blue, the naive floor red, the bar (the
+    catalogue's ``bar`` role) orange; published reference scores (same metric) are
+    dashed lines.
     """
     rows = [
         r
@@ -68,7 +63,7 @@ def score_boxplot(
         return None
     data = [[float(s) for s in r["scores"] if finite(s)] for r in rows]
     labels = [f"{r['algorithm']} ({r.get('view')})" for r in rows]
-    fig = _figure(8.0, 1.2 + 0.42 * len(rows))
+    fig = new_figure(8.0, 1.2 + 0.42 * len(rows))
     ax = fig.add_subplot(1, 1, 1)
     positions = list(range(len(rows), 0, -1))  # best at the top
     parts = ax.boxplot(
@@ -88,17 +83,7 @@ def score_boxplot(
         flierprops={"marker": "o", "markersize": 3, "alpha": 0.6},
     )
     for i, (patch, row) in enumerate(zip(parts["boxes"], rows, strict=True)):
-        if row.get("algorithm") == BASELINE:
-            colour = FLOOR
-        elif base_name(row.get("algorithm")) == BAR:
-            colour = BAR_COLOUR
-        elif i == 0:
-            colour = BEST
-        elif row.get("same_as_best"):
-            colour = TIED
-        else:
-            colour = OTHER
-        patch.set_facecolor(colour)
+        patch.set_facecolor(_colour(row, i))
         patch.set_alpha(0.85)
     ax.set_yticks(positions)
     ax.set_yticklabels(labels)
@@ -116,7 +101,19 @@ def score_boxplot(
         handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
     )
     ax.set_title("Fold scores, best view per algorithm (best first)")
-    return _png(fig)
+    return to_png(fig)
+
+
+def _colour(row: dict, rank: int) -> str:
+    """The floor red, the bar orange, the best blue, rows within noise of it light blue."""
+    kind = role(row)
+    if kind == BASELINE:
+        return FLOOR
+    if kind == BAR:
+        return BAR_COLOUR
+    if rank == 0:
+        return BEST
+    return TIED if row.get("same_as_best") else OTHER
 
 
 def _legend_handles() -> list[Any]:
@@ -126,8 +123,8 @@ def _legend_handles() -> list[Any]:
         Patch(facecolor=BEST, label="best"),
         Patch(facecolor=TIED, label="within noise of best"),
         Patch(facecolor=OTHER, label="worse (real difference)"),
-        Patch(facecolor=BAR_COLOUR, label="xgboost (the bar)"),
-        Patch(facecolor=FLOOR, label="baseline (the floor)"),
+        Patch(facecolor=BAR_COLOUR, label="the bar"),
+        Patch(facecolor=FLOOR, label="the naive floor"),
     ]
 
 
@@ -149,7 +146,7 @@ def view_heatmap(leaderboard: dict, *, max_algorithms: int = 25) -> bytes | None
     import numpy as np
 
     values = np.ma.masked_invalid(np.array(grid))
-    fig = _figure(1.6 + 1.1 * len(views), 1.2 + 0.38 * len(algorithms))
+    fig = new_figure(1.6 + 1.1 * len(views), 1.2 + 0.38 * len(algorithms))
     ax = fig.add_subplot(1, 1, 1)
     cmap = "viridis" if leaderboard.get("greater_is_better", True) else "viridis_r"
     heat = ax.imshow(values, aspect="auto", cmap=cmap)
@@ -177,7 +174,7 @@ def view_heatmap(leaderboard: dict, *, max_algorithms: int = 25) -> bytes | None
                 )
     fig.colorbar(heat, ax=ax, label=_metric_label(leaderboard))
     ax.set_title("Mean score by algorithm and view")
-    return _png(fig)
+    return to_png(fig)
 
 
 def cost_plot(leaderboard: dict, *, max_algorithms: int = 25) -> bytes | None:
@@ -189,20 +186,10 @@ def cost_plot(leaderboard: dict, *, max_algorithms: int = 25) -> bytes | None:
     ][:max_algorithms]
     if len(rows) < 2:
         return None
-    fig = _figure(7.0, 4.2)
+    fig = new_figure(7.0, 4.2)
     ax = fig.add_subplot(1, 1, 1)
     for i, r in enumerate(rows):
-        colour = (
-            FLOOR
-            if r["algorithm"] == BASELINE
-            else BAR_COLOUR
-            if base_name(r["algorithm"]) == BAR
-            else BEST
-            if i == 0
-            else TIED
-            if r.get("same_as_best")
-            else OTHER
-        )
+        colour = _colour(r, i)
         x, y = float(r["fit_seconds"]), float(r["mean"])
         err = float(r["std"]) if finite(r.get("std")) else 0.0
         ax.errorbar(x, y, yerr=err, fmt="o", color=colour, ecolor=colour, alpha=0.9, capsize=2)
@@ -214,4 +201,4 @@ def cost_plot(leaderboard: dict, *, max_algorithms: int = 25) -> bytes | None:
     ax.set_ylabel(_metric_label(leaderboard))
     ax.grid(alpha=0.3)
     ax.set_title("Score against cost (mean ± std)")
-    return _png(fig)
+    return to_png(fig)

@@ -1,12 +1,13 @@
-"""Report content for image projects: sample predictions, confusion matrix, CNN curves.
+"""Report content for image projects: out-of-fold sample predictions, the confusion matrix,
+a net's training curves -- all read from what the evaluation stored, nothing refitted.
 
 Predictions shown in the report must not come from images the model trained
-on, so the winning pipeline is refitted once on a stratified 80% of the
-images and judged on the other 20% (the *hold-out check*): the sample grid
-and the confusion matrix show that 20%. The CNN's training curves (loss and
-accuracy per epoch, validation = the early-stopping split of its training
-data) come from the final model when the CNN won, otherwise from a CNN fitted
-on the same 80% with the parameters of its best leaderboard row.
+on: every image of the first repeat's folds was predicted by the winner fitted
+on the other folds, so the sample grid and the confusion matrix show those
+stored out-of-fold predictions (each image once). The training curves (loss
+and the metric per epoch, validation = the early-stopping split of the net's
+own training data) are the final model's when a net won, else those the best
+net recorded on its first fold during the evaluation.
 """
 
 from __future__ import annotations
@@ -15,86 +16,88 @@ from typing import Any
 
 import numpy as np
 
-from dlrun.report.entry import md_cell
+from dlrun.catalogue import NET
+from dlrun.report.analysis import label, role
+from dlrun.report.model import Figure, Paragraph, Section, Strong, text
 
-HOLDOUT_FRACTION = 0.2
 GRID = 24  # images in the sample grid
 MAX_ERRORS_SHOWN = 8
 
 
-def image_sections(report):
-    """The kind's report content: ``(figures, sections)`` for the report stage."""
-    return image_report(report.run, report.pipeline, report.board)
+def image_sections(report) -> list[Section]:
+    """The kind's report sections, from a :class:`dlrun.report.context.ReportContext`."""
+    best, dataset = report.best, report.dataset
+    if best is None or dataset is None:
+        return []
+    blocks: list[Any] = []
+    folds = report.out_of_fold(best)
+    if folds:
+        blocks += prediction_blocks(report, best, folds)
+    else:
+        blocks.append(Paragraph(text(
+            "The out-of-fold predictions of ", Strong(label(best)), " are not stored, so no "
+            "confusion matrix is shown: evaluate the project again to store them.")))
+    blocks += curves_blocks(report)
+    return [Section("images", "Images: out-of-fold predictions", tuple(blocks))]
 
 
-def image_report(context, pipeline, leaderboard) -> tuple[list, list]:
-    dataset = context.dataset
-    if not leaderboard.get("rows"):
-        return [], []
-    from sklearn.base import clone
-    from sklearn.model_selection import train_test_split
-
+def prediction_blocks(report, best: dict, folds: list) -> list:
+    dataset = report.dataset
     classes = [str(c) for c in dataset.classes]
-    y = dataset.encoded_target()
-    seed = context.spec.evaluation.seed
-    train, test = train_test_split(np.arange(len(y)), test_size=HOLDOUT_FRACTION, random_state=seed,
-                                   stratify=y if np.bincount(y).min() >= 2 else None)
-    train, test = np.sort(train), np.sort(test)
-    X_train, X_test = dataset.X[train], dataset.X[test]
-    context.reporter.message(
-        f"hold-out check: refitting {leaderboard['rows'][0]['algorithm']} on {len(train)} images"
-    )
-    check = clone(pipeline).fit(X_train, y[train])
-    y_pred = np.asarray(check.predict(X_test), dtype=int)
-    accuracy = float(np.mean(y_pred == y[test]))
-
-    figures: list[tuple[str, bytes]] = []
-    sections: list[tuple[str, str]] = []
-    best = leaderboard["rows"][0]
-    figures.append(("Hold-out images: predicted (true)",
-                    sample_grid(X_test, y[test], y_pred, classes, seed)))
-    matrix = confusion(y[test], y_pred, len(classes))
-    figures.append(("Confusion matrix on the hold-out images", confusion_plot(matrix, classes)))
-    lines = [
-        f"The winner, **{md_cell(best['algorithm'])}** on the {md_cell(best['view'])} view, refitted "
-        f"on a stratified {1 - HOLDOUT_FRACTION:.0%} of the images ({len(train)}), scores "
-        f"**{accuracy:.4f}** accuracy on the other {len(test)}. The sample grid and the confusion "
-        "matrix show those hold-out images; the leaderboard's resampled score is the estimate to quote.",
-    ]
+    first = [(f, p) for f, p in folds if f.repeat == 0] or folds  # every image once
+    index = np.concatenate([np.asarray(p.test, dtype=np.int64) for _, p in first])
+    y_pred = np.concatenate([np.asarray(p.y_pred, dtype=np.int64) for _, p in first])
+    y_true = np.asarray(dataset.encoded_target())[index]
+    accuracy = float(np.mean(y_pred == y_true)) if len(index) else float("nan")
+    seed = int(getattr(getattr(report.spec, "evaluation", None), "seed", 0) or 0)
+    blocks: list[Any] = [Paragraph(text(
+        "Every image here was predicted by the winner, ", Strong(str(best["algorithm"])),
+        f" on the {best['view']} view, fitted on the other folds of the first repeat "
+        f"({len(first)} folds): a model that never saw it. Over those {len(index)} images its "
+        "accuracy is ", Strong(f"{accuracy:.4f}"), "; the leaderboard's mean over every fold is the "
+        "estimate to quote."))]
+    blocks.append(Figure("samples", "Out-of-fold images: predicted (true)",
+                         sample_grid(dataset.X, index, y_true, y_pred, classes, seed),
+                         "Each image is titled with its predicted class and, in brackets, its true "
+                         "class; errors come first, in red."))
+    matrix = confusion(y_true, y_pred, len(classes))
+    blocks.append(Figure("confusion", "Confusion matrix of the out-of-fold predictions",
+                         confusion_plot(matrix, classes), "Rows: the true class; columns: the predicted one."))
     confused = most_confused(matrix, classes)
     if confused:
-        lines.append("")
-        lines.append("Most frequent confusions (true -> predicted): "
-                     + ", ".join(f"{md_cell(t)} -> {md_cell(p)} ({n})" for t, p, n in confused) + ".")
-    curves, source = cnn_curves(context, pipeline, leaderboard, X_train, y[train])
-    if curves:
-        figures.append(("CNN training curves", curves_plot(curves)))
-        stopped = int(curves["epoch"][-1]) if curves["epoch"] else 0
-        lines.append("")
-        lines.append(f"CNN training curves: {source}; it trained {stopped} epochs before early "
-                     "stopping (validation = a split of its own training data, never a test fold).")
-    sections.append(("Images: hold-out check", "\n".join(lines)))
-    return [f for f in figures if f[1]], sections
+        blocks.append(Paragraph("Most frequent confusions (true -> predicted): "
+                                + ", ".join(f"{t} -> {p} ({n})" for t, p, n in confused) + "."))
+    return blocks
 
 
-def cnn_curves(context, pipeline, leaderboard, X_train, y_train) -> tuple[dict | None, str]:
-    model = pipeline.named_steps.get("model")
-    best = leaderboard["rows"][0]
-    if best["algorithm"].split("+", 1)[0] == "cnn" and getattr(model, "curves_", None):
-        return model.curves_, "the final model (all images)"
-    rows = [r for r in leaderboard["rows"] if r["algorithm"].split("+", 1)[0] == "cnn"]
-    if not rows:
-        return None, ""
-    from dlrun.evaluation.candidates import build_estimator
-    from dlrun.evaluation.runner import build_context
-    from dlrun.stages.report import candidate_for
-
-    dataset = context.dataset
-    candidate = candidate_for(rows[0], context)
-    ctx = build_context(dataset, context.spec.metric, context.spec.evaluation.seed)
-    context.reporter.message(f"fitting {candidate.name} on {candidate.view} for its training curves")
-    cnn = build_estimator(candidate, ctx, dataset.roles, dataset.kind).fit(X_train, y_train)
-    return cnn.named_steps["model"].curves_, f"{candidate.name} on the {candidate.view} view, fitted on the hold-out check's training images"
+def curves_blocks(report) -> list:
+    """The training curves of the best net: the final model's when it won (no extra fit),
+    else those stored with the evaluation of its first fold."""
+    nets = [r for r in report.rows if role(r) == NET]
+    if not nets:
+        return []
+    row = nets[0]
+    curves, source = None, ""
+    model = getattr(report.pipeline, "named_steps", {}).get("model") if report.pipeline is not None else None
+    if row is report.best and isinstance(getattr(model, "curves_", None), dict):
+        curves, source = model.curves_, "the final model, fitted on all the images"
+    else:
+        stored = report.fold_extras(row) or []
+        for fold, extra in sorted(stored, key=lambda fe: (fe[0].repeat, fe[0].index)):
+            if isinstance(extra, dict) and isinstance(extra.get("curves"), dict):
+                curves = extra["curves"]
+                source = (f"the model of fold {fold.index + 1} of repeat {fold.repeat + 1}, "
+                          "as the evaluation recorded it")
+                break
+    if not curves or not curves.get("epoch"):
+        return [Paragraph(text("No training curves are stored for ", Strong(label(row)),
+                               ": evaluate it again with a dlrun whose nets record them."))]
+    stopped = int(curves["epoch"][-1])
+    return [
+        Figure("curves", f"Training curves of {label(row)}", curves_plot(curves)),
+        Paragraph(f"Training curves of {label(row)}: {source}; it trained {stopped} epochs before "
+                  "early stopping (validation = a split of its own training data, never a test fold)."),
+    ]
 
 
 # --------------------------------------------------------------------------- numbers
@@ -124,9 +127,9 @@ def _display(img: np.ndarray) -> np.ndarray:
     return img[..., 0] if img.shape[-1] == 1 else np.clip(img, 0, 1)
 
 
-def sample_grid(X, y_true, y_pred, classes: list[str], seed: int) -> bytes:
-    """Up to GRID hold-out images titled 'predicted (true)', errors (in red) first."""
-    from dlrun.report.plots import _figure, _png
+def sample_grid(X, index, y_true, y_pred, classes: list[str], seed: int) -> bytes:
+    """Up to GRID images (rows ``index`` of ``X``) titled 'predicted (true)', errors (in red) first."""
+    from dlrun.report.plots import new_figure, to_png
 
     rng = np.random.default_rng(seed)
     wrong = np.flatnonzero(y_true != y_pred)
@@ -135,25 +138,25 @@ def sample_grid(X, y_true, y_pred, classes: list[str], seed: int) -> bytes:
     chosen += list(rng.permutation(right)[: GRID - len(chosen)])
     cols = 8
     rows = max(1, int(np.ceil(len(chosen) / cols)))
-    fig = _figure(cols * 1.15, rows * 1.35)
+    fig = new_figure(cols * 1.15, rows * 1.35)
     for k, i in enumerate(chosen):
         ax = fig.add_subplot(rows, cols, k + 1)
-        img = _display(X[i])
+        img = _display(X[int(index[i])])
         ax.imshow(img, cmap="gray_r" if img.ndim == 2 else None, interpolation="nearest")
         ok = y_true[i] == y_pred[i]
         ax.set_title(f"{classes[y_pred[i]][:10]} ({classes[y_true[i]][:10]})", fontsize=7,
                      color="black" if ok else "#d62728")
         ax.set_xticks([])
         ax.set_yticks([])
-    return _png(fig)
+    return to_png(fig)
 
 
 def confusion_plot(matrix: np.ndarray, classes: list[str]) -> bytes:
-    from dlrun.report.plots import _figure, _png
+    from dlrun.report.plots import new_figure, to_png
 
     n = len(classes)
     size = min(9.0, 2.5 + 0.45 * n)
-    fig = _figure(size, size * 0.85)
+    fig = new_figure(size, size * 0.85)
     ax = fig.add_subplot(1, 1, 1)
     ax.imshow(matrix, cmap="Blues")
     labels = [c[:12] for c in classes]
@@ -168,24 +171,27 @@ def confusion_plot(matrix: np.ndarray, classes: list[str]) -> bytes:
                 if matrix[i, j]:
                     ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
                             color="white" if matrix[i, j] > top / 2 else "black")
-    return _png(fig)
+    return to_png(fig)
 
 
 def curves_plot(curves: dict[str, Any]) -> bytes:
-    from dlrun.report.plots import _figure, _png
+    """Loss per epoch (training, validation) and the validation metric, as recorded."""
+    from dlrun.report.plots import new_figure, to_png
 
-    epochs = curves["epoch"]
-    fig = _figure(8.5, 3.2)
-    ax = fig.add_subplot(1, 2, 1)
-    ax.plot(epochs, curves["loss"], label="training loss")
-    if curves.get("has_val", True):
+    epochs = list(curves["epoch"])
+    metric = curves.get("val_metric") if curves.get("has_val", True) else None
+    fig = new_figure(8.5 if metric else 4.5, 3.2)
+    ax = fig.add_subplot(1, 2 if metric else 1, 1)
+    ax.plot(epochs, curves.get("loss") or [], label="training loss")
+    if curves.get("has_val", True) and curves.get("val_loss"):
         ax.plot(epochs, curves["val_loss"], label="validation loss")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy")
+    ax.set_ylabel("loss")
     ax.legend(fontsize=8)
-    ax = fig.add_subplot(1, 2, 2)
-    ax.plot(epochs, curves["val_metric"], color="#2ca02c")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"validation {curves.get('metric', 'accuracy')}")
+    if metric:
+        ax = fig.add_subplot(1, 2, 2)
+        ax.plot(epochs, metric, color="#2ca02c")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"validation {curves.get('metric', 'metric')}")
     fig.tight_layout()
-    return _png(fig)
+    return to_png(fig)
