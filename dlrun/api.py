@@ -28,10 +28,27 @@ def validate(project, reporter: Reporter | None = None) -> dict[str, Any]:
     ctx = _context(project, {}, reporter)
     kind = KINDS.get(ctx.spec.kind)
     summary = kind.summary(ctx.dataset)
+    warnings = list(ctx.dataset.meta.get("warnings") or [])
+    outside = _outside(ctx.spec.data.source, ctx.project_dir)
+    if outside is not None:
+        warnings.append(f"data.source reads {outside}, outside the project folder: the project "
+                        "is not self-contained, and whatever is at that path becomes its data")
     summary.update(project=ctx.spec.name, kind=ctx.spec.kind, task=ctx.spec.task,
-                   metric=ctx.spec.metric, description=kind.describe(summary),
-                   warnings=list(ctx.dataset.meta.get("warnings") or []))
+                   metric=ctx.spec.metric, description=kind.describe(summary), warnings=warnings)
     return summary
+
+
+def _outside(source: str, project_dir: Path) -> Path | None:
+    """The data's path when it lies outside the project folder (None inside, or not a file)."""
+    if ":" in source and not Path(source).exists() and source.split(":", 1)[0].isalpha():
+        return None  # sklearn:NAME and the like
+    path = Path(source).expanduser()
+    path = (path if path.is_absolute() else project_dir / path).resolve()
+    try:
+        path.relative_to(Path(project_dir).resolve())
+        return None
+    except ValueError:
+        return path
 
 
 def evaluate(project, *, quick: bool = False, only: list[str] | None = None, jobs: int = 1,
@@ -48,23 +65,44 @@ def evaluate(project, *, quick: bool = False, only: list[str] | None = None, job
     return ctx.artifacts["evaluate"]
 
 
-def report(project, *, portfolio: str | Path | None = None,
-           reporter: Reporter | None = None) -> Path:
+def tune(project, *, top: int | None = None, trials: int | None = None,
+         timeout: float | None = None, storage: str | None = None, jobs: int = 1,
+         backend: str = "local", scheduler: str | None = None,
+         reporter: Reporter | None = None, callbacks=()) -> dict[str, Any]:
+    """Tune the best ``top`` algorithms of the leaderboard (``trials`` more per study);
+    returns ``{"studies": [...], "leaderboard": ...}`` with the tuned rows merged in."""
     from dlrun.stages.base import run_stages
 
-    ctx = _context(project, {"portfolio": portfolio}, reporter)
+    options = {"top": top, "trials": trials, "timeout": timeout, "storage": storage, "jobs": jobs,
+               "backend": backend, "scheduler": scheduler, "callbacks": list(callbacks)}
+    ctx = _context(project, options, reporter)
+    run_stages(["tune", "evaluate"], ctx)
+    return {"studies": ctx.artifacts["tune"]["studies"], "leaderboard": ctx.artifacts["evaluate"]}
+
+
+def report(project, *, portfolio: str | Path | None = None, force: bool = False,
+           reporter: Reporter | None = None) -> Path:
+    from dlrun.io import check_output_dir
+    from dlrun.stages.base import run_stages
+
+    check_output_dir(portfolio or "portfolio", "--portfolio")  # before anything is fitted
+    ctx = _context(project, {"portfolio": portfolio, "force": force}, reporter)
     run_stages(["report"], ctx)
     return ctx.artifacts["report"]
 
 
 def run(project, *, portfolio=None, jobs: int = 1, backend: str = "local", scheduler=None,
-        reporter: Reporter | None = None) -> Path:
+        force: bool = False, reporter: Reporter | None = None) -> Path:
     from dlrun.catalogue import STAGES
+    from dlrun.io import check_output_dir
     from dlrun.stages.base import run_stages
 
-    options = {"portfolio": portfolio, "jobs": jobs, "backend": backend, "scheduler": scheduler}
+    check_output_dir(portfolio or "portfolio", "--portfolio")
+    options = {"portfolio": portfolio, "jobs": jobs, "backend": backend, "scheduler": scheduler,
+               "force": force}
     ctx = _context(project, options, reporter)
-    names = ["prepare", "evaluate"] + (["tune"] if "tune" in STAGES else []) + ["report"]
+    names = ["prepare", "evaluate", "tune", "evaluate", "report"]  # the second board has +tuned rows
+    assert all(name in STAGES for name in names)
     run_stages(names, ctx)
     return ctx.artifacts["report"]
 
@@ -84,7 +122,10 @@ def predictions(project, *, candidate: str | None = None, reporter: Reporter | N
 
 
 def predict(entry, data, out=None):
+    from dlrun.io import check_output_file
     from dlrun.predict import predict_file
 
+    if out:
+        check_output_file(out, "--out")
     load_plugins()
     return predict_file(entry, data, out)

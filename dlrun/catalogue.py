@@ -94,6 +94,8 @@ class AlgorithmInfo:
     #: what the fitted model is not changed by: e.g. {"monotone"} for trees
     invariances: frozenset[str] = frozenset()
     rank: int = 100  # place in listings
+    #: qualified names of classes of its own a saved model of it holds (dlrun.modelfile)
+    trusted_types: tuple[str, ...] = ()
 
     def handles(self, task: str) -> bool:
         return target_of(task) in self.targets
@@ -108,6 +110,79 @@ class AlgorithmInfo:
 
     def make(self, context: BuildContext, overrides: Mapping[str, Any] | None = None) -> Any:
         return self.build(context, **{**self.defaults(context), **(overrides or {})})
+
+    def check(self, context: BuildContext, overrides: Mapping[str, Any]) -> None:
+        """Raise :class:`ParameterError` naming the parameter when a value is unusable: of
+        another type than its default, or refused by the estimator's own parameter
+        constraints (scikit-learn's ``_validate_params``) -- before any fit."""
+        defaults = self.defaults(context)
+        for key, value in overrides.items():
+            problem = _type_problem(value, defaults.get(key))
+            if problem:
+                raise ParameterError(key, f"{problem}, got {value!r}")
+        try:
+            estimator = self.make(context, overrides)
+        except (TypeError, ValueError) as err:
+            raise ParameterError(_parameter_named(err, overrides), str(err)) from None
+        for part in _parts(estimator):
+            validate = getattr(part, "_validate_params", None)
+            if callable(validate) and hasattr(part, "_parameter_constraints"):
+                try:
+                    validate()
+                except (TypeError, ValueError) as err:  # sklearn's InvalidParameterError
+                    raise ParameterError(_parameter_named(err, overrides), str(err)) from None
+
+
+class ParameterError(ValueError):
+    """A parameter value an algorithm cannot use (``name`` is the parameter)."""
+
+    def __init__(self, name: str, message: str):
+        self.name = name
+        super().__init__(message)
+
+
+def _type_problem(value: Any, default: Any) -> str:
+    """Why ``value`` cannot stand where ``default`` stands ('' when it can). Only the
+    obvious: a number's default wants a finite number, a flag's a boolean, a list's a list;
+    finer constraints are the estimator's own."""
+    import math
+
+    if default is None or value is None:
+        return ""
+    if isinstance(default, bool):
+        return "" if isinstance(value, bool) else "expected true or false"
+    if isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "expected a number"
+        return "" if math.isfinite(value) else "expected a finite number"
+    if isinstance(default, (list, tuple)):
+        return "" if isinstance(value, (list, tuple)) else "expected a list"
+    return ""
+
+
+def _parameter_named(err: Exception, overrides: Mapping[str, Any]) -> str:
+    text = str(err)
+    for key in overrides:
+        if f"'{key}'" in text or f" {key} " in text or f"{key}=" in text:
+            return key
+    return next(iter(overrides), "")
+
+
+def _parts(estimator: Any):
+    """The estimator and the estimators inside it (pipelines, wrappers)."""
+    seen, stack = set(), [estimator]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or obj is None:
+            continue
+        seen.add(id(obj))
+        yield obj
+        params = getattr(obj, "get_params", None)
+        if callable(params):
+            try:
+                stack.extend(v for v in params(deep=False).values() if hasattr(v, "get_params"))
+            except Exception:  # noqa: BLE001 - a half-built estimator: skip its parts
+                continue
 
 
 #: Constructor arguments that dlrun sets itself, never a user (seeds, threads, class counts);

@@ -55,9 +55,13 @@ def handle_errors(fn):
 
 
 def _split_list(ctx, param, value):
-    if not value:
+    if value is None:
         return None
-    return [v.strip() for v in value.split(",") if v.strip()]
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:  # '' or ',,': an empty selection never means "everything"
+        raise click.BadParameter("names no algorithm; give ALGO,... or leave the option out "
+                                 "to evaluate them all", param=param)
+    return names
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -164,32 +168,93 @@ def _show_board(board, as_json):
 
 @main.command()
 @click.argument("project")
+@click.option("--top", type=click.IntRange(min=1), metavar="K",
+              help="Tune the K best algorithms of the leaderboard (default 3, or tuning.top).")
+@click.option("--trials", type=click.IntRange(min=1), metavar="N",
+              help="Trials to add to each study (default 20, or tuning.trials).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Seconds for the whole call; unfinished studies keep their trials.")
+@click.option("--storage", metavar="URL",
+              help="Optuna storage of the studies (default: the project's .dlrun/tuning.sqlite; "
+                   "postgresql://... lets several machines share them).")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True,
+              help="Parallel processes for each trial's fits (-1: all cores).")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the fits run (dask: on a Dask cluster).")
+@click.option("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--json", "as_json", is_flag=True, help="Print the studies as JSON on stdout, nothing else.")
+@handle_errors
+def tune(project, top, trials, timeout, storage, jobs, backend, scheduler, as_json):
+    """Tune the best candidates; tuned rows join the leaderboard.
+
+    Each of the best algorithms gets an Optuna study (TPE, seeded; median pruning after each
+    fold) on the leaderboard's folds; a second call adds trials to the same studies, and an
+    interrupted trial resumes from its finished folds. The best trial's parameters are
+    re-scored on a fresh resampling: that score is the ALGO+tuned row, with the tuning
+    score beside it.
+
+    \b
+    Example:
+      dlrun tune projects/pima --top 2 --trials 20
+    """
+    from dlrun import api
+    from dlrun.console import RichReporter
+
+    result = api.tune(project, top=top, trials=trials, timeout=timeout, storage=storage, jobs=jobs,
+                      backend=backend, scheduler=scheduler, reporter=RichReporter())
+    if as_json:
+        click.echo(json.dumps({"studies": result["studies"]}, default=str))
+        return
+    for study in result["studies"]:
+        best = "no complete trial" if study["best"] is None else f"best {study['best']:.4f}"
+        click.echo(f"{study['algorithm']} / {study['view']}: {study['trials']} trials "
+                   f"({study['pruned']} pruned), {best}")
+    _show_board(result["leaderboard"], False)
+
+
+@main.command()
+@click.argument("project")
 @click.option("--portfolio", default="portfolio", show_default=True, metavar="DIR",
               help="Portfolio folder that receives the entry.")
+@click.option("--force", is_flag=True,
+              help="Overwrite an entry of the same name written for another project.")
 @handle_errors
-def report(project, portfolio):
+def report(project, portfolio, force):
     """Fit the final model and write the portfolio entry DIR/NAME/."""
     from dlrun import api
     from dlrun.console import RichReporter
 
-    entry = api.report(project, portfolio=portfolio, reporter=RichReporter())
+    entry = api.report(project, portfolio=portfolio, force=force, reporter=RichReporter())
     click.echo(f"Wrote {entry} (README.md, report.html, results.json, model/)")
 
 
 @main.command()
 @click.argument("project")
-@click.option("--portfolio", default="portfolio", show_default=True, metavar="DIR")
-@click.option("--jobs", "-j", type=int, default=1, show_default=True)
-@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
-@click.option("--scheduler", metavar="ADDR")
+@click.option("--portfolio", default="portfolio", show_default=True, metavar="DIR",
+              help="Portfolio folder that receives the entry.")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True,
+              help="Parallel processes for the fits (-1: all cores).")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the fits run (dask: on a Dask cluster).")
+@click.option("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--force", is_flag=True,
+              help="Overwrite an entry of the same name written for another project.")
 @handle_errors
-def run(project, portfolio, jobs, backend, scheduler):
-    """Evaluate, tune and report in one go."""
+def run(project, portfolio, jobs, backend, scheduler, force):
+    """Evaluate, tune and report in one go.
+
+    The steps of `dlrun evaluate`, `dlrun tune` (the project's tuning settings) and
+    `dlrun report`, in one process; every finished fit is kept as they go.
+
+    \b
+    Example:
+      dlrun run projects/pima --portfolio portfolio --jobs 2
+    """
     from dlrun import api
     from dlrun.console import RichReporter
 
     entry = api.run(project, portfolio=portfolio, jobs=jobs, backend=backend, scheduler=scheduler,
-                    reporter=RichReporter())
+                    force=force, reporter=RichReporter())
     click.echo(f"Wrote {entry}")
 
 
@@ -220,7 +285,10 @@ def predictions(project, candidate, out):
     class. Nothing is refitted: the predictions were stored with the scores.
     """
     from dlrun import api
+    from dlrun.io import check_output_file
 
+    if out:
+        check_output_file(out, "--out")
     frame = api.predictions(project, candidate=candidate)
     text = frame.to_csv(index=False)
     if out:

@@ -28,7 +28,7 @@ class BadInput(DlrunError):
         if self.field and not text.startswith(self.field):
             text = f"{self.field}: {text}"
         if self.hint:
-            text = f"{text} {self.hint}"
+            text = f"{text}{'' if text.endswith(('.', '!', '?', ':')) else '.'} {self.hint}"
         return text
 
 

@@ -45,6 +45,9 @@ class Kind:
     block: str | None = None
     #: data formats this kind reads beyond csv, parquet and sklearn (``data.format``)
     formats: tuple[str, ...] = ()
+    #: qualified names of the classes this kind puts into a saved model (its views,
+    #: forecasters, ...): the only types of its own a model file may hold (dlrun.modelfile)
+    trusted_types: tuple[str, ...] = ()
 
     # -- project.yaml -----------------------------------------------------------------
     def block_model(self) -> Any:
@@ -128,7 +131,16 @@ class Kind:
 
     # -- report -------------------------------------------------------------------------
     def report_sections(self, context) -> list:
-        """Sections of :mod:`dlrun.report.model` this kind adds to a portfolio entry."""
+        """The :class:`dlrun.report.model.Section` list this kind adds to a portfolio entry.
+
+        ``context`` is a :class:`dlrun.report.context.ReportContext`: the spec, the dataset,
+        the leaderboard, the final model (``pipeline``, fitted on all the data, and
+        ``final_model``, what was saved), the report stage's run context and a reporter.
+        Sections read what the evaluation stored -- ``context.out_of_fold(row)`` gives a
+        row's ``[(Fold, Prediction)]``, ``context.fold_extras(row)`` what each fold's model
+        recorded (a net's ``curves``); both are None when not available -- and never fit
+        a model. Blocks hold plain text (the renderers escape it).
+        """
         return []
 
     # -- tests ----------------------------------------------------------------------------

@@ -19,24 +19,13 @@ import pandas as pd
 from dlrun.catalogue import is_classification
 from dlrun.errors import BadInput
 
-MODEL_FILE = Path("model") / "model.joblib"
-
 
 def load_bundle(entry: str | Path) -> dict[str, Any]:
-    import joblib
+    """The saved model of a portfolio entry folder and what it was trained on; only entries
+    with a manifest are loaded, and nothing in them can run code (:mod:`dlrun.modelfile`)."""
+    from dlrun.modelfile import load_model
 
-    entry = Path(entry)
-    path = entry / MODEL_FILE if entry.is_dir() else entry
-    if not path.is_file():
-        raise BadInput(f"no saved model at {path}; pass a portfolio entry folder written by "
-                       "`dlrun report`", field="ENTRY")
-    try:
-        bundle = joblib.load(path)
-    except Exception as err:  # noqa: BLE001 - a corrupt or foreign file
-        raise BadInput(f"{path} cannot be loaded as a dlrun model: {err}", field="ENTRY") from None
-    if not isinstance(bundle, dict) or "pipeline" not in bundle:
-        raise BadInput(f"{path} is not a dlrun model bundle", field="ENTRY")
-    return bundle
+    return load_model(entry)
 
 
 def predict_frame(bundle: dict[str, Any], X) -> pd.DataFrame:

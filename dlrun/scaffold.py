@@ -26,11 +26,14 @@ from typing import Any
 
 from dlrun.catalogue import CLASSIFICATION, KINDS, METRICS
 from dlrun.errors import ArgumentError, BadInput
+from dlrun.io import check_output_dir
 from dlrun.paths import templates_dir
 from dlrun.plugins import default_kind, load_plugins
 from dlrun.specdoc import SPEC_FILE, dump_document, spec_document
 
 README_TEMPLATE = "project_README.md"
+#: Longest project name (it names a folder and a portfolio entry).
+MAX_NAME = 100
 DEFAULT_SOURCE = "data.csv"
 #: Classes this unbalanced (largest >= ratio x smallest) are scored by balanced accuracy.
 IMBALANCE_RATIO = 4.0
@@ -86,6 +89,9 @@ def new_project(
     Raises :class:`~dlrun.errors.BadInput` subclasses naming the option at
     fault; never overwrites an existing project.
     """
+    if len(name or "") > MAX_NAME:
+        raise ArgumentError(f"the project name is {len(name)} characters long; use at most {MAX_NAME}",
+                            field="NAME")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name or ""):
         raise ArgumentError(
             f"'{name}' is not a usable project name; use letters, digits, '-', '_' or '.', "
@@ -104,6 +110,7 @@ def new_project(
             option = "--" + key.replace("_", "-")
             raise ArgumentError(f"{option} does not apply to a {template} project", field=option)
 
+    check_output_dir(directory, "--dir")
     project_dir = Path(directory) / name
     _refuse_existing(project_dir)
     draft = kind.draft(Request(name, data, target, header, project_dir.resolve(), extra))

@@ -12,7 +12,7 @@ evaluate every annotation from its string, which made importing this module
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import (
     BaseModel,
@@ -51,6 +51,10 @@ class DataSpec(StrictModel):
     )
     header: bool = Field(True, description="Whether the first row of a CSV holds column names.")
     delimiter: str = Field(",", description="CSV field delimiter.", min_length=1, max_length=1)
+    decimal: str = Field(
+        ".", description="Decimal mark of the numbers in a CSV ('.', or ',' as in 33,6).",
+        pattern=r"^[.,]$",
+    )
     missing: list[str] = Field(
         default_factory=lambda: list(DEFAULT_MISSING),
         description="Strings that mean 'missing value' in the file.",
@@ -65,6 +69,10 @@ class DataSpec(StrictModel):
     )
     drop: list[str] = Field(
         default_factory=list, description="Columns to ignore (identifiers, leaks)."
+    )
+    sample: int | None = Field(
+        None, ge=2, description="Read only this many rows, drawn at random (seeded) from the file: "
+        "for data too large for memory."
     )
 
     @field_validator("format")
@@ -101,6 +109,41 @@ class EvaluationSpec(StrictModel):
     )
 
 
+class SearchDistribution(StrictModel):
+    """One parameter's range for `dlrun tune`: ``{type: int|float, low, high, log}`` or
+    ``{type: categorical, choices: [...]}``."""
+
+    type: Literal["int", "float", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "SearchDistribution":
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical range needs choices")
+        elif self.low is None or self.high is None or not self.low < self.high:
+            raise ValueError("a numeric range needs low < high")
+        elif self.log and self.low <= 0:
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+class TuningSpec(StrictModel):
+    """How `dlrun tune` improves the best candidates (command-line options override these)."""
+
+    top: int = Field(3, ge=1, le=50, description="How many of the best algorithms to tune.")
+    trials: int = Field(20, ge=1, le=10_000, description="Trials per study and call.")
+    timeout: float | None = Field(None, gt=0, description="Seconds for the whole call.")
+    search: dict[str, dict[str, SearchDistribution]] = Field(
+        default_factory=dict,
+        description="Search spaces replacing configs/search_spaces.yaml's, per algorithm: "
+        "{xgboost: {max_depth: {type: int, low: 2, high: 8}}}.",
+    )
+
+
 class ReferenceSpec(StrictModel):
     """The published scores of a standard dataset (filled in by `dlrun new`)."""
 
@@ -119,7 +162,7 @@ class ProjectSpecBase(StrictModel):
     The full schema (:func:`spec_model`) adds one optional block per kind of data
     that has options of its own (``Kind.spec_block``)."""
 
-    name: str = Field(description="Project name: letters, digits, '-', '_' and '.'.")
+    name: str = Field(max_length=100, description="Project name: letters, digits, '-', '_' and '.'.")
     description: str = ""
     kind: str = Field(
         default_factory=default_kind,
@@ -140,6 +183,7 @@ class ProjectSpecBase(StrictModel):
         description="Per-algorithm parameter overrides, e.g. {mlp: {epochs: 50}}.",
     )
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
+    tuning: TuningSpec | None = Field(None, description="Search spaces and budget of `dlrun tune`.")
     reference: ReferenceSpec | None = None
 
     @field_validator("name")
@@ -185,6 +229,15 @@ class ProjectSpecBase(StrictModel):
                     raise _field_error(
                         f"params.{algo}.{key}", f"'{algo}' has no parameter '{key}'", sorted(known)
                     )
+            check_parameters(algo, overrides, self)
+        for algo, space in (self.tuning.search if self.tuning else {}).items():
+            if algo not in ALGORITHMS:
+                raise _field_error(f"tuning.search.{algo}", f"unknown algorithm '{algo}'", ALGORITHMS.names())
+            known = parameters_of(algo, self)
+            for key in space:
+                if key not in known:
+                    raise _field_error(f"tuning.search.{algo}.{key}", f"'{algo}' has no parameter '{key}'",
+                                       sorted(known))
         kind.check_spec(self)
         return self
 
@@ -206,6 +259,26 @@ def parameters_of(algorithm: str, spec) -> dict[str, Any]:
             ctx = BuildContext(task=spec.task, metric=spec.metric, seed=0, input=input_type)
             known.update(info.defaults(ctx))
     return known
+
+
+def check_parameters(algorithm: str, overrides: dict[str, Any], spec) -> None:
+    """Every override usable by what ``algorithm`` builds from this project's inputs, checked
+    before any fit (the estimator's own constraints): errors name ``params.ALGO.KEY``."""
+    from dlrun.catalogue import BuildContext, ParameterError, provided_by
+
+    info = ALGORITHMS.get(algorithm)
+    for input_type in sorted(provided_by(spec.kind, spec.views)):
+        if input_type not in info.accepts:
+            continue
+        ctx = BuildContext(task=spec.task, metric=spec.metric, seed=0, input=input_type)
+        usable = {k: v for k, v in overrides.items() if k in info.defaults(ctx)}
+        if not usable:
+            continue
+        try:
+            info.check(ctx, usable)
+        except ParameterError as err:
+            raise _field_error(f"params.{algorithm}.{err.name}" if err.name else f"params.{algorithm}",
+                               str(err), []) from None
 
 
 @cache
@@ -256,7 +329,7 @@ def _format_validation_error(err: ValidationError) -> str:
                 message = "required key is missing"
             elif message.startswith("Value error, "):
                 message = message[len("Value error, ") :]
-        problems.append(f"{path or '(top level)'}: {message}")
+        problems.append(f"{path or '(top level)'}: {message.rstrip('.')}")
     return "; ".join(problems)
 
 
@@ -292,7 +365,15 @@ def load_spec(project: str | Path) -> tuple[ProjectSpecBase, Path]:
             hint="Pass a project folder made by `dlrun new` or its project.yaml.",
         )
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(f"{path} is not UTF-8 text (byte 0x{err.object[err.start]:02x} at position "
+                        f"{err.start})", field="PROJECT",
+                        hint="Save project.yaml as UTF-8 (any editor can) and run the command again.") from None
+    except OSError as err:
+        raise SpecError(f"{path} cannot be read: {err.strerror or err}", field="PROJECT") from None
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -47,11 +47,13 @@ DATA = {
     "format": "auto",
     "header": True,
     "delimiter": ",",
+    "decimal": ".",
     "missing": list(DEFAULT_MISSING),
     "columns": None,
     "target": REQUIRED,
     "categorical": [],
     "drop": [],
+    "sample": None,
 }
 EVALUATION = {"folds": DEFAULT_FOLDS, "repeats": DEFAULT_REPEATS, "seed": 1, "max_rows": None}
 REFERENCE = {
@@ -76,6 +78,7 @@ PROJECT = {
     "algorithms": None,
     "params": {},
     "evaluation": {},  # every key of the block has a default
+    "tuning": None,
     "reference": None,
 }
 MODELS = {"data": DATA, "evaluation": EVALUATION, "reference": REFERENCE}

@@ -112,7 +112,8 @@ def test_evaluate_json_report_predict_end_to_end(tmp_path):
     portfolio = tmp_path / "portfolio"
     dlrun("report", project, "--portfolio", portfolio)
     entry = portfolio / "shop"
-    for name in ("README.md", "report.html", "results.json", "model/model.joblib"):
+    for name in ("README.md", "report.html", "results.json", "model/pipeline.skops",
+                 "model/manifest.json"):
         assert (entry / name).is_file(), name
 
     # the stored out-of-fold predictions reproduce every fold score of a candidate

@@ -120,8 +120,8 @@ def test_interrupted_run_keeps_finished_results(clf_project, monkeypatch):
 
     real_run = executors.LocalExecutor.run
 
-    def run_then_interrupt(self, jobs, data, skip=None):
-        for i, item in enumerate(real_run(self, jobs, data, skip)):
+    def run_then_interrupt(self, jobs, data, admit=None):
+        for i, item in enumerate(real_run(self, jobs, data, admit)):
             if i == 10:
                 raise KeyboardInterrupt
             yield item
@@ -165,19 +165,30 @@ def test_regression_protocol_and_metric(tmp_path):
     assert board["rows"][0]["mean"] < 0.5 < board["rows"][1]["mean"]
 
 
-def test_two_concurrent_runs_on_one_project(clf_project):
+def test_two_concurrent_runs_on_one_project_share_the_work(clf_project):
+    """Started together, two evaluations split the fits between them (each claims what it
+    computes, reuses what the other stored): every fit is computed once in total, and both
+    end with the same leaderboard and a consistent store."""
     code = ("import json,sys; from dlrun import api; "
-            "b=api.evaluate(sys.argv[1], only=['baseline','linear','cart']); "
-            "print(json.dumps(b['rows']))")
+            "b=api.evaluate(sys.argv[1], only=['baseline','linear','cart','knn']); "
+            "print(json.dumps({'rows': b['rows'], 'jobs': b['jobs']}))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(clf_project)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
-    rows = [json.loads(out) for out, _ in outputs]
-    assert [r["scores"] for r in rows[0]] == [r["scores"] for r in rows[1]]
-    board = api.evaluate(clf_project, only=["baseline", "linear", "cart"])
+    boards = [json.loads(out) for out, _ in outputs]
+    assert [r["scores"] for r in boards[0]["rows"]] == [r["scores"] for r in boards[1]["rows"]]
+    total = boards[0]["jobs"]["total"]
+    assert total == 4 * 4 * 6
+    assert sum(b["jobs"]["computed"] for b in boards) == total  # no fit computed twice
+    for b in boards:
+        assert b["jobs"]["computed"] + b["jobs"]["reused"] == total
+    board = api.evaluate(clf_project, only=["baseline", "linear", "cart", "knn"])
     assert board["jobs"]["reused"] == board["jobs"]["total"]
+    with ResultStore(clf_project / ".dlrun" / "results.sqlite") as store:
+        assert store.count() == total
+        assert store._conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
     json.loads((clf_project / ".dlrun" / "leaderboard-last.json").read_text())
 
 

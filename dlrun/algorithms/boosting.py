@@ -39,3 +39,23 @@ class LabelSafeClassifier(ClassifierMixin, BaseEstimator):
     def feature_importances_(self):
         return self.estimator_.feature_importances_
 
+
+
+def check_xgboost(**params) -> None:
+    """XGBoost's scikit-learn wrapper checks nothing until it trains: refuse unusable values
+    at once, naming the parameter (scikit-learn's constraint vocabulary and messages)."""
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+
+    constraints = {
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_depth": [Interval(Integral, 0, None, closed="left")],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+        "min_child_weight": [Interval(Real, 0, None, closed="left")],
+        "reg_lambda": [Interval(Real, 0, None, closed="left")],
+    }
+    validate_parameter_constraints({k: v for k, v in constraints.items() if k in params}, params,
+                                   caller_name="XGBoost")

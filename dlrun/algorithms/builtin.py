@@ -124,8 +124,11 @@ def _xgboost(ctx: BuildContext, *, n_estimators: int = 200, learning_rate: float
              min_child_weight: float = 1.0, reg_lambda: float = 1.0):
     from xgboost import XGBClassifier, XGBRegressor
 
-    from dlrun.algorithms.boosting import LabelSafeClassifier
+    from dlrun.algorithms.boosting import LabelSafeClassifier, check_xgboost
 
+    check_xgboost(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
+                  subsample=subsample, colsample_bytree=colsample_bytree,
+                  min_child_weight=min_child_weight, reg_lambda=reg_lambda)
     kwargs = dict(n_estimators=n_estimators, learning_rate=learning_rate, max_depth=max_depth,
                   subsample=subsample, colsample_bytree=colsample_bytree,
                   min_child_weight=min_child_weight, reg_lambda=reg_lambda,

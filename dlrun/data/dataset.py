@@ -93,6 +93,15 @@ def basic_summary(dataset: Dataset) -> dict[str, Any]:
     return summary
 
 
+def label_text(label: Any) -> str:
+    """A class label as the user wrote it, for messages: ``'yes'``, ``1`` (not ``np.int64(1)``)."""
+    if isinstance(label, (np.integer, np.floating, np.bool_)):
+        label = label.item()
+    if isinstance(label, float) and label.is_integer():
+        label = int(label)
+    return repr(label) if isinstance(label, str) else str(label)
+
+
 def _sort_key(value: Any) -> tuple[int, Any]:
     # numbers before strings, each in natural order
     if isinstance(value, (int, float, np.integer, np.floating)):

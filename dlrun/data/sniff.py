@@ -61,6 +61,13 @@ class CsvInfo:
     header_row: list[str] = field(default_factory=list, repr=False)  # stripped, before cleaning
 
     @property
+    def decimal(self) -> str:
+        """',' when a ';'-delimited file writes numbers with decimal commas (``33,6``), else '.'."""
+        if self.delimiter != ";":
+            return "."
+        return "," if any(decimal_comma_column(values) for values in self.counts.values()) else "."
+
+    @property
     def whitespace(self) -> bool:
         return self.delimiter == WHITESPACE
 
@@ -70,6 +77,9 @@ class CsvInfo:
 
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+#: Numbers this large are refused like infinities: their squares overflow float64, so
+#: every scaler, variance and distance computed from them is infinite or NaN.
+HUGE = 1e150
 
 
 def format_from_suffix(path: Path) -> str:
@@ -88,6 +98,17 @@ def format_from_suffix(path: Path) -> str:
 def is_number(text: str) -> bool:
     """Whether a stripped field reads as a decimal number (``1``, ``-0.5``, ``1e-3``)."""
     return bool(_NUMBER.match(text))
+
+
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+def decimal_comma_column(values) -> bool:
+    """Whether the values (a Counter or a list of strings) are numbers with decimal commas:
+    every non-missing one is a number, and some have a comma (``33,6``)."""
+    present = [v for v in values if v and not is_missing(v)]
+    commas = [v for v in present if _DECIMAL_COMMA.match(v)]
+    return bool(commas) and all(_DECIMAL_COMMA.match(v) or is_number(v) for v in present)
 
 
 def is_missing(text: str) -> bool:

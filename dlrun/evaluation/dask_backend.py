@@ -43,7 +43,7 @@ class DaskExecutor:
                                dashboard_address=None)
         return Client(cluster), cluster
 
-    def run(self, groups: list[list[Job]], data: JobData, skip=None
+    def run(self, groups: list[list[Job]], data: JobData, admit=None
             ) -> Iterator[tuple[list[Job], list[dict]]]:
         from distributed import as_completed
 
@@ -51,6 +51,8 @@ class DaskExecutor:
         futures = []
         try:
             shared = client.scatter(data, broadcast=True)
+            if admit is not None:
+                groups = [g for g in (admit(group) for group in groups) if g]
             futures = [client.submit(_run_on_worker, group, shared, pure=False) for group in groups]
             index = {future.key: group for future, group in zip(futures, groups, strict=True)}
             for future in as_completed(futures):

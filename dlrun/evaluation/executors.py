@@ -18,24 +18,27 @@ from dlrun.threads import fit_threads, thread_budget, usable_cores  # noqa: F401
 
 
 def resolve_jobs(jobs: int | None) -> int:
+    """Worker processes for ``--jobs``: -1 = every core (as in joblib), never more processes
+    than the cores this process may use (more only queue for the same cores)."""
     if jobs is None or jobs == 0:
         return 1
     if jobs < 0:
-        return max(1, usable_cores() + 1 + jobs)  # -1 = all cores, as in joblib
-    return jobs
+        return max(1, usable_cores() + 1 + jobs)
+    return min(jobs, usable_cores())
 
 
 class LocalExecutor:
     def __init__(self, jobs: int = 1):
         self.jobs = resolve_jobs(jobs)
 
-    def run(self, groups: list[list[Job]], data: JobData, skip=None
+    def run(self, groups: list[list[Job]], data: JobData, admit=None
             ) -> Iterator[tuple[list[Job], list[dict]]]:
-        """``skip(job)``: leave out jobs of candidates stopped meanwhile (this process only)."""
+        """``admit(group)``: the jobs of a group to run now, asked just before it is sent
+        (jobs of stopped candidates or claimed by another evaluation left out)."""
+        admit = admit or (lambda group: group)
         if self.jobs == 1 or len(groups) <= 1:
             for group in groups:  # job by job, so an interrupt loses at most one fit
-                if skip is not None:
-                    group = [job for job in group if not skip(job)]
+                group = admit(group)
                 if group:
                     yield from iter_group(group, data)
             return
@@ -44,13 +47,19 @@ class LocalExecutor:
         # Each worker gets cores/jobs threads for BLAS/OpenMP/XGBoost/TF so the
         # pool never oversubscribes the machine.
         threads = max(1, usable_cores() // self.jobs)
+        sent: dict[int, list[Job]] = {}
+
+        def tasks():  # pulled lazily as workers free up: admission happens at sending time
+            for i in sorted(range(len(groups)), key=lambda i: -len(groups[i])):
+                group = admit(groups[i])  # the biggest groups first, so the pool does not end on one
+                if group:
+                    sent[i] = group
+                    yield delayed(_run_indexed)(i, group, data)
+
         with parallel_config(backend="loky", inner_max_num_threads=threads):
             parallel = Parallel(n_jobs=self.jobs, return_as="generator_unordered", batch_size=1)
-            # the biggest groups first, so the pool does not end on one long group
-            order = sorted(range(len(groups)), key=lambda i: -len(groups[i]))
-            results = parallel(delayed(_run_indexed)(i, groups[i], data) for i in order)
-            for index, result in results:
-                yield groups[index], result
+            for index, result in parallel(tasks()):
+                yield sent.pop(index), result
 
 
 def _run_indexed(index: int, group: list[Job], data: JobData):

@@ -56,7 +56,11 @@ def kfold_plan(y: np.ndarray, task: str, folds: int, repeats: int, seed: int) ->
     notes: list[str] = []
     if n < 4:
         raise DataError(f"only {n} rows: too few to cross-validate", field="data")
-    folds = min(folds, n // 2) if n // 2 >= 2 else 2
+    fewest = min(folds, n // 2) if n // 2 >= 2 else 2
+    if fewest != folds:
+        notes.append(f"folds reduced from {folds} to {fewest}: {n} rows leave fewer than two test "
+                     "rows a fold")
+        folds = fewest
     if is_classification(task):
         labels, counts = np.unique(y, return_counts=True)
         if len(labels) < 2:

@@ -156,31 +156,77 @@ def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: Re
         # view- and fold-major order: consecutive jobs share a fitted view (see jobs.fitted_view)
         fold_order = {job.fold_id: i for i, job in enumerate(jobs)}
         pending.sort(key=lambda j: (j.candidate.view, fold_order[j.fold_id]))
-        groups = group_jobs(pending, data)
+        elsewhere: list[Job] = []  # claimed by another evaluation of this project, or done by it
 
-        def skip(job: Job) -> bool:
+        def stopped(job: Job) -> bool:
             return (job.candidate.name, job.candidate.view) in grid.stopped
 
-        finished = executor.run(groups, data, skip=skip)
+        def admit(group: list[Job]) -> list[Job]:
+            group = [job for job in group if not stopped(job)]
+            mine, others = store.claim([job.key for job in group])
+            left = set(others)
+            elsewhere.extend(job for job in group if job.key in left)
+            owned = set(mine)
+            return [job for job in group if job.key in owned]
+
         try:
-            for group, results in finished:
-                for job, result in zip(group, results, strict=True):
-                    if skip(job):
-                        continue
-                    if "error" not in result:
-                        store.put(job.key, job.candidate.name, job.candidate.view, job.fold_id,
-                                  result["metrics"], result["fit_seconds"], result.get("extra"),
-                                  result.get("predictions"))
-                        grid.computed += 1
-                    record(job, result, False)
+            todo = pending
+            while todo:
+                finished = executor.run(group_jobs(todo, data), data, admit=admit)
+                try:
+                    for group, results in finished:
+                        for job, result in zip(group, results, strict=True):
+                            if stopped(job):
+                                continue
+                            if "error" not in result:
+                                store.put(job.key, job.candidate.name, job.candidate.view,
+                                          job.fold_id, result["metrics"], result["fit_seconds"],
+                                          result.get("extra"), result.get("predictions"))
+                                grid.computed += 1
+                            record(job, result, False)
+                finally:
+                    finished.close()  # stops a process pool or a Dask client at once
+                todo = _wait_for_others(elsewhere, store, grid, record, stopped)
         except KeyboardInterrupt as err:
             grid.interrupted, grid.interrupt = True, err
         finally:
-            finished.close()  # stops a process pool or a Dask client at once
+            store.release()
     for (name, view_name), message in errors.items():
         grid.failures.append({"algorithm": name, "view": view_name, "error": message})
     hooks.on_run_end(grid)
     return grid
+
+
+#: How often an evaluation looks again at jobs another evaluation of the project is computing.
+WAIT_SECONDS = 0.5
+
+
+def _wait_for_others(elsewhere: list[Job], store: ResultStore, grid: GridResult, record,
+                     stopped) -> list[Job]:
+    """Jobs another evaluation held: reuse each result once it is stored; return those it
+    gave up (its process ended) for this one to compute. Empties ``elsewhere``."""
+    import time
+
+    waiting = [job for job in elsewhere if not stopped(job)]
+    elsewhere.clear()
+    while waiting:
+        found = store.get_many([job.key for job in waiting])
+        still = []
+        for job in waiting:
+            if job.key in found:
+                grid.reused += 1
+                record(job, found[job.key], True)
+            else:
+                still.append(job)
+        if not still:
+            return []
+        mine, _ = store.claim([job.key for job in still])
+        if mine:  # its evaluation ended without them: compute them here
+            owned = set(mine)
+            return [job for job in still if job.key in owned]
+        waiting = still
+        time.sleep(WAIT_SECONDS)
+    return []
 
 
 # Upper bound on the cells (rows x features x folds) one stacked group holds.
@@ -238,6 +284,8 @@ def _clean(value: float) -> float | None:
 
 def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: list[Candidate],
                 grid: GridResult, notes: list[str]) -> dict[str, Any]:
+    from dlrun.catalogue import role_of
+
     info = METRICS.get(metric)
     fold_ids = [f.id for f in plan.folds]
     rows = []
@@ -255,6 +303,7 @@ def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: li
         rows.append({
             "algorithm": cand.name,
             "view": cand.view,
+            "role": role_of(cand.name),  # the catalogue's role (tuning will add its own)
             "mean": round(float(np.nanmean(arr)), 6),
             "std": round(float(np.nanstd(arr)), 6),
             "scores": [_clean(round(float(s), 6)) for s in arr],
@@ -273,7 +322,8 @@ def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: li
         "metric": metric,
         "metric_label": info.label or metric,
         "greater_is_better": info.greater_is_better,
-        "protocol": plan.describe(),
+        # the test fraction is the one the t-test used, so the report repeats it exactly
+        "protocol": {**plan.describe(), "test_fraction": test_fraction},
         "rows": rows,
         "jobs": {"total": grid.total, "computed": grid.computed, "reused": grid.reused},
         "failures": grid.failures,

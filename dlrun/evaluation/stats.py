@@ -35,6 +35,35 @@ def corrected_resampled_ttest(a, b, test_fraction: float) -> float:
     return float(2 * stats.t.sf(abs(t), df=k - 1))
 
 
+def corrected_unpaired_ttest(a, b, test_fraction: float) -> float:
+    """Two-sided p-value for 'a and b score the same' when their folds differ (two
+    resamplings of the same protocol, e.g. a tuned candidate re-scored on fresh folds):
+    each mean's variance is corrected as in :func:`corrected_resampled_ttest`, and the
+    two are added (Welch's t with the smaller sample's degrees of freedom)."""
+    from scipy import stats
+
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    ratio = test_fraction / (1.0 - test_fraction)
+    var = (1.0 / len(a) + ratio) * a.var(ddof=1) + (1.0 / len(b) + ratio) * b.var(ddof=1)
+    diff = a.mean() - b.mean()
+    if var == 0:
+        return 1.0 if diff == 0 else 0.0
+    t = diff / math.sqrt(var)
+    return float(2 * stats.t.sf(abs(t), df=min(len(a), len(b)) - 1))
+
+
+def compare_rows(best: dict, row: dict, test_fraction: float) -> float:
+    """p-value of 'row scores like best': paired when both rows were scored on the same
+    folds, unpaired when on different resamplings (``resampling`` differs)."""
+    if best.get("resampling") == row.get("resampling") and len(row["scores"]) == len(best["scores"]):
+        return corrected_resampled_ttest(best["scores"], row["scores"], test_fraction)
+    return corrected_unpaired_ttest(best["scores"], row["scores"], test_fraction)
+
+
 def mark_same_as_best(rows: list[dict], test_fraction: float, alpha: float = ALPHA) -> None:
     """Add ``same_as_best`` and ``p_value`` to rows sorted best first (in place)."""
     if not rows:
@@ -42,9 +71,6 @@ def mark_same_as_best(rows: list[dict], test_fraction: float, alpha: float = ALP
     best = rows[0]
     best["same_as_best"], best["p_value"] = True, 1.0
     for row in rows[1:]:
-        if len(row["scores"]) != len(best["scores"]):
-            row["same_as_best"], row["p_value"] = False, None
-            continue
-        p = corrected_resampled_ttest(best["scores"], row["scores"], test_fraction)
+        p = compare_rows(best, row, test_fraction)
         row["p_value"] = None if math.isnan(p) else round(p, 4)
         row["same_as_best"] = bool(not math.isnan(p) and p >= alpha)

@@ -58,6 +58,8 @@ class PrepareStage(Stage):
                 f"{', '.join(names)} train on a {cap:,}-row subsample of each {train_rows:,}-row "
                 "training fold (set evaluation.max_rows to change)"
             )
+        for warning in dataset.meta.get("warnings") or []:  # what reading the data changed
+            context.reporter.message(warning, "warning")
         for note in plan.notes:
             context.reporter.message(note, "warning" if "reduced" in note or "single" in note else "info")
         context.reporter.message(

@@ -1,4 +1,8 @@
-"""Report: refit the winner on all the data, save it, write the portfolio entry."""
+"""Report: refit the winner on all the data, save it, write the portfolio entry.
+
+The final fit is the report's only fit: every other figure (a confusion
+matrix, forecasts, training curves) reads what the evaluation stored of each
+fold (:func:`dlrun.stages.results.out_of_fold`, :func:`stored_extras`)."""
 
 from __future__ import annotations
 
@@ -8,11 +12,10 @@ from pathlib import Path
 from dlrun.errors import BadInput
 from dlrun.evaluation.candidates import Candidate, build_estimator
 from dlrun.interrupts import hold_point
-from dlrun.io import atomic_write_bytes
 from dlrun.stages.base import RunContext, Stage
-from dlrun.stages.results import candidate_for, load_leaderboard  # noqa: F401 (re-exported)
+from dlrun.stages.results import candidate_for, load_leaderboard, out_of_fold  # noqa: F401 (re-exported)
 
-MODEL_FILE = "model/model.joblib"
+MODEL_FILE = "model/pipeline.skops"
 
 
 def fit_final(candidate: Candidate, context: RunContext):
@@ -27,36 +30,63 @@ def fit_final(candidate: Candidate, context: RunContext):
 
 
 def save_model(entry_dir: Path, pipeline, candidate: Candidate, context: RunContext) -> list[str]:
-    import io
+    """The fitted pipeline in files that cannot run code when loaded (:mod:`dlrun.modelfile`);
+    a Keras net is also written alone, natively, for use outside dlrun."""
+    from dlrun.modelfile import entry_metadata
+    from dlrun.modelfile import save_model as save
 
-    import joblib
-
-    dataset = context.dataset
-    bundle = {
-        "format": 1,
-        "pipeline": pipeline,
-        "task": dataset.task,
-        "kind": dataset.kind,
-        "classes": list(dataset.classes),
-        "columns": list(getattr(dataset.X, "columns", [])),  # none for arrays (pictures)
-        "numeric": list(dataset.numeric),
-        "categorical": list(dataset.categorical),
-        "target": str(dataset.y.name),
-        "data": context.spec.data.model_dump(),
-        "algorithm": candidate.name,
-        "view": candidate.view,
-        "project": context.spec.name,
-    }
-    buffer = io.BytesIO()
-    joblib.dump(bundle, buffer, compress=3)
-    atomic_write_bytes(entry_dir / MODEL_FILE, buffer.getvalue())
-    files = [MODEL_FILE]
+    metadata = entry_metadata(context.dataset, context.spec, candidate.name, candidate.view)
+    metadata["project_dir"] = str(context.project_dir)
+    files = save(entry_dir, pipeline, metadata)
     model = pipeline.named_steps["model"]
-    if hasattr(model, "save_native"):  # Keras nets: also the net alone, natively
-        native = entry_dir / "model" / "net.keras"
-        model.save_native(native)
+    if hasattr(model, "save_native") and not any(f.endswith(".keras") for f in files):
+        model.save_native(entry_dir / "model" / "net.keras")  # the MLP's NumPy weights as Keras
         files.append("model/net.keras")
     return files
+
+
+def check_entry(entry_dir: Path, context: RunContext) -> None:
+    """Refuse to overwrite an entry of another project of the same name (unless --force)."""
+    import json
+
+    from dlrun.modelfile import MANIFEST, MODEL_DIR
+
+    path = entry_dir / MODEL_DIR / MANIFEST
+    if context.options.get("force") or not path.is_file():
+        return
+    try:
+        owner = json.loads(path.read_text(encoding="utf-8")).get("project_dir")
+    except (OSError, ValueError):
+        return
+    if owner and Path(owner) != Path(context.project_dir):
+        raise BadInput(f"{entry_dir} holds the entry of another project named "
+                       f"'{context.spec.name}' ({owner}); it is not overwritten",
+                       field="--portfolio",
+                       hint="Rename this project, report into another --portfolio, or pass --force.")
+
+
+def stored_extras(context: RunContext, row: dict, board: dict) -> list:
+    """What the models of a row's folds recorded (a net's ``curves``), ``[(Fold, extra)]`` in
+    plan order, read from the result store like :func:`out_of_fold` (folds not stored are
+    left out; nothing is fitted)."""
+    from dlrun.evaluation.runner import build_context, make_jobs
+    from dlrun.evaluation.store import ResultStore
+    from dlrun.stages.base import STATE_DIR, get_stage
+    from dlrun.stages.evaluate import RESULTS_FILE
+
+    path = context.project_dir / STATE_DIR / RESULTS_FILE
+    if not path.is_file():
+        return []
+    context.options.setdefault("quick", bool((board.get("options") or {}).get("quick")))
+    prepared = context.artifacts.get("prepare") or get_stage("prepare").run(context)
+    context.artifacts["prepare"] = prepared
+    dataset, spec = context.dataset, context.spec
+    ctx = build_context(dataset, spec.metric, spec.evaluation.seed)
+    jobs = make_jobs([candidate_for(row, context)], prepared["plan"], dataset, ctx,
+                     prepared["slow_max_rows"])
+    with ResultStore(path) as store:
+        stored = store.get_many([job.key for job in jobs])
+    return [(job.fold, stored[job.key]["extra"]) for job in jobs if job.key in stored]
 
 
 class ReportStage(Stage):
@@ -64,25 +94,24 @@ class ReportStage(Stage):
 
     def run(self, context: RunContext) -> Path:
         from dlrun.catalogue import KINDS
-        from dlrun.report.entry import write_entry
+        from dlrun.report.context import ReportContext
+        from dlrun.report.entry import write_report
         from dlrun.report.portfolio import refresh_index
 
         board = context.artifacts.get("evaluate") or load_leaderboard(context)
-        if board is None:
-            context.reporter.message("no leaderboard yet: evaluating first")
-            from dlrun.stages.base import get_stage
-
-            board = context.artifacts["evaluate"] = get_stage("evaluate").run(context)
-        if not board.get("rows"):
-            raise BadInput("the leaderboard has no complete row to report; run `dlrun evaluate` first",
-                           field="PROJECT")
+        if board is None or not board.get("rows"):
+            # never a silent evaluation: that can be hours of fitting the user did not ask for
+            raise BadInput("this project has no leaderboard to report: it has not been evaluated"
+                           + ("" if board is None else " to a complete row"), field="PROJECT",
+                           hint=f"Run `dlrun evaluate {context.project_dir}` first (or `dlrun run`).")
         best = board["rows"][0]
         candidate = candidate_for(best, context)
-        hold_point("report")
-        context.reporter.message(f"fitting the final model: {candidate.name} on the {candidate.view} view")
-        pipeline, fit_seconds, params = fit_final(candidate, context)
         portfolio = Path(context.options.get("portfolio") or "portfolio")
         entry_dir = portfolio / context.spec.name
+        check_entry(entry_dir, context)  # before the fit: refusing after it would waste it
+        hold_point("report")
+        context.reporter.message(f"fitting the final model: {candidate.name} on the {candidate.view} view")
+        pipeline, fit_seconds, params = fit_final(candidate, context)  # the report's only fit
         files = save_model(entry_dir, pipeline, candidate, context)
         final_model = {
             "algorithm": candidate.name,
@@ -92,25 +121,21 @@ class ReportStage(Stage):
             "fit_seconds": round(fit_seconds, 3),
             "params": params,
         }
-        from types import SimpleNamespace
-
         kind = KINDS.get(context.dataset.kind)
-        extra_figures, extra_sections = [], []
-        for figs_secs in [kind.report_sections(SimpleNamespace(run=context, pipeline=pipeline,
-                                                                board=board))]:
-            if figs_secs:
-                figs, secs = figs_secs
-                extra_figures += figs
-                extra_sections += secs
-        write_entry(
-            entry_dir,
+        report = ReportContext(
             spec=context.spec,
             leaderboard=board,
             final_model=final_model,
             data_summary=board.get("data") or kind.summary(context.dataset),
+            entry_dir=entry_dir,
             predict_hint=kind.predict_hint(),
-            extra_figures=extra_figures or None,
-            extra_sections=extra_sections or None,
+            dataset=context.dataset,
+            pipeline=pipeline,
+            run=context,
+            reporter=context.reporter,
+            predictions=lambda row: out_of_fold(context, row, board),
+            extras=lambda row: stored_extras(context, row, board),
         )
+        write_report(report, kind.report_sections)  # called (and guarded) with the others
         refresh_index(portfolio)
         return entry_dir

@@ -61,6 +61,7 @@ class ImageKind(Kind):
     block = "images"
     rank = 1
     formats = ("npz", "images")
+    trusted_types = ("dlrun.kinds.image.pixels.ImagePixels",)
     data_help = "a folder of class sub-folders, an .npz with arrays x and y, or sklearn:digits"
 
     def block_model(self):
@@ -109,6 +110,7 @@ class ImageKind(Kind):
         return "new-images/"
 
     def report_sections(self, context) -> list:
+        """The out-of-fold confusion matrix and sample grid, and a net's training curves."""
         from dlrun.kinds.image.report import image_sections
 
         return image_sections(context)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dlrun.data.dataset import Dataset
+from dlrun.data.dataset import Dataset, label_text
 from dlrun.errors import DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -287,7 +287,7 @@ def load_image_dataset(spec, project_dir) -> ImageDataset:
     warnings = meta.setdefault("warnings", [])
     for label, count in counts.items():
         if count < spec.evaluation.folds:
-            warnings.append(f"class {label!r} has only {count} image(s); stratified folds "
+            warnings.append(f"class {label_text(label)} has only {count} image(s); stratified folds "
                             "need at least one per fold.")
     shape = [int(s) for s in X.shape[1:]]
     augment = images.augment if images is not None else True

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dlrun.data.dataset import Dataset
-from dlrun.data.sources import read_frame
+from dlrun.data.dataset import Dataset, label_text
+from dlrun.data.sources import check_finite, read_frame
 from dlrun.errors import DataError
 from dlrun.spec import DataSpec
 
@@ -110,14 +110,14 @@ def build_dataset(
         counts = y.value_counts()
         if len(counts) < 2:
             raise DataError(
-                f"the target column '{data.target}' has a single class ({counts.index[0]!r}); "
+                f"the target column '{data.target}' has a single class ({label_text(counts.index[0])}); "
                 "classification needs at least two",
                 field="data.target",
             )
         small = counts[counts < max(min_class_rows, 2)]
         for label, count in small.items():
             warnings.append(
-                f"class {label!r} of '{data.target}' has only {count} row(s); stratified folds "
+                f"class {label_text(label)} of '{data.target}' has only {count} row(s); stratified folds "
                 "need at least one per fold."
             )
 
@@ -170,6 +170,8 @@ def build_dataset(
                         f"{shown}; it is treated as categorical. If these mean 'missing', "
                         "add them to data.missing."
                     )
+    for column in numeric:
+        check_finite(columns[column], column, f"column '{column}'")
     X = pd.DataFrame(columns, index=X.index).reset_index(drop=True)
     y = y.reset_index(drop=True)
     y.name = data.target
@@ -196,6 +198,7 @@ def _numbers_as_labels(series: pd.Series) -> pd.Series:
 def _clean_target(y: pd.Series, task: str, column: str) -> pd.Series:
     if task == "regression":
         if pd.api.types.is_numeric_dtype(y):
+            check_finite(y, "data.target", f"the target '{column}'")
             return y.astype("float64")
         numbers, bad = _to_numeric(y)
         if bad:
@@ -206,6 +209,7 @@ def _clean_target(y: pd.Series, task: str, column: str) -> pd.Series:
                 field="data.target",
                 hint="Use task: classification for labels, or add the value to data.missing.",
             )
+        check_finite(numbers, "data.target", f"the target '{column}'")
         return numbers
     # classification: integral numbers -> int labels, otherwise stripped strings
     numbers = y if pd.api.types.is_numeric_dtype(y) else _to_numeric(y)[0]

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from dlrun.data.sources import check_finite
 from dlrun.errors import DataError
 
 
@@ -54,6 +55,7 @@ def read_new_rows(bundle: dict[str, Any], path: str | Path) -> pd.DataFrame:
         if len(bad):
             raise DataError(f"column '{column}' should hold numbers but has {bad.iloc[0]!r}",
                             field=column)
+        check_finite(numbers, column, f"column '{column}' of {path.name}")
         X[column] = numbers.astype("float64")
     for column in bundle["categorical"]:
         X[column] = X[column].map(lambda v: str(v), na_action="ignore").astype(object)

@@ -195,6 +195,7 @@ def _tabular_file(request: Request) -> Draft:
         data.update(
             header=info.header,
             delimiter=info.delimiter,
+            decimal=info.decimal,
             missing=[m for m in MISSING_MARKERS if m in found],
         )
         if not info.header:
@@ -269,11 +270,11 @@ def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path) 
     exactly (see the module docstring): the caller then reads it with pandas.
     The result must equal what the pandas path writes (tests/test_scaffold.py).
     """
-    from dlrun.data.sniff import is_number
+    from dlrun.data.sniff import HUGE, is_number
     from dlrun.data.standard import match_stats, numeric_total
 
     columns, counts, kinds = info.columns, info.counts, info.kinds
-    if (info.sampled or info.ragged or info.quotechar != '"' or info.n_rows < 2
+    if (info.sampled or info.ragged or info.decimal != "." or info.quotechar != '"' or info.n_rows < 2
             or not counts or any(name.startswith("Unnamed: ") for name in info.header_row)):
         return None
     named = [n for n in info.header_row if n]
@@ -287,6 +288,8 @@ def _draft_from_sniff(request: Request, info, data: dict[str, Any], path: Path) 
             return None
         if kinds[column] == "categorical" and any(is_number(v) for v in values):
             return None  # numbers mixed with text: build_dataset's rules and warnings
+        if kinds[column] == "numeric" and any(abs(float(v)) >= HUGE for v in values if is_number(v)):
+            return None  # numbers too large to compute with: build_dataset refuses them
     target = resolve_target(columns, request.target)
     if info.missing_counts.get(target) or kinds[target] == "empty":
         return None  # rows are dropped (or none is left): build_dataset says so

@@ -53,6 +53,9 @@ class TimeseriesKind(Kind):
     block = "series"
     rank = 2
     new_options = ("test_size", "horizon")
+    trusted_types = tuple(f"dlrun.kinds.timeseries.{name}" for name in (
+        "framing.SeriesFraming", "forecasters.WindowForecaster", "forecasters.PersistenceForecaster",
+        "forecasters.SeasonalNaiveForecaster", "forecasters.MeanForecaster"))
     data_help = "a CSV or Parquet file: a time column and one column per series"
 
     def block_model(self):
@@ -116,9 +119,10 @@ class TimeseriesKind(Kind):
         return "recent-history.csv"
 
     def report_sections(self, context) -> list:
-        from dlrun.kinds.timeseries.report import forecast_section
+        """The stored walk-forward forecasts of the best model and of the baseline."""
+        from dlrun.kinds.timeseries.report import forecast_sections
 
-        return forecast_section(context.run, context.pipeline, context.board)
+        return forecast_sections(context)
 
     def example(self, task: str, rows: int = 60, seed: int = 0):
         """A monthly series with a trend and a season, and one other series."""

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from dlrun.data.dataset import Dataset
+from dlrun.data.sources import check_finite
 from dlrun.errors import DataError, SpecError
 
 PERIODS = {"minutely": 60, "hourly": 24, "daily": 7, "weekly": 52, "monthly": 12,
@@ -92,6 +93,7 @@ def build_series(frame: pd.DataFrame, spec, meta: dict[str, Any] | None = None) 
                 + ("" if column == data.target else "; list it under data.drop to ignore it"),
                 field=field,
             )
+        check_finite(numbers, "data.target" if column == data.target else column, f"series '{column}'")
         series[column] = numbers.astype("float64")
     values = pd.DataFrame(series)
 
