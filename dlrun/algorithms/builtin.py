@@ -178,6 +178,19 @@ def _cnn(ctx: BuildContext, **params):
     return make_cnn(ctx, params)
 
 
+def _lstm_class(ctx: BuildContext):
+    from dlrun.algorithms.keras.lstm import LSTMRegressor
+
+    return LSTMRegressor
+
+
+def _lstm(ctx: BuildContext, **params):
+    """An LSTM reading sequences (numbers: the lag windows of a series)."""
+    from dlrun.algorithms.keras.lstm import make_sequence_net
+
+    return make_sequence_net(_lstm_class(ctx), ctx, params)
+
+
 MONOTONE = frozenset({"monotone"})
 
 BASELINE_ALGO = AlgorithmInfo(
@@ -212,3 +225,5 @@ CNN = AlgorithmInfo("cnn", _cnn, BOTH, (GRID, SEQUENCE), rank=90, role=NET, slow
                     description="Keras convolutional net: 2D on grids (depth scaled to the input), "
                                 "1D on sequences; early stopping on a split of the training fold")
 
+LSTM = AlgorithmInfo("lstm", _lstm, frozenset({NUMBER}), (SEQUENCE,), rank=91, role=NET,
+                     signature=_lstm_class, description="Keras LSTM on sequences (lag windows)")

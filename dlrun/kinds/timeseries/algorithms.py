@@ -1,9 +1,9 @@
-"""The forecasting-only algorithms: naive floors that read the history, and sequence nets.
+"""The forecasting-only algorithms: naive floors that read the history, and the CNN-LSTM.
 
 ``baseline`` (persistence) is the catalogue's naive floor, realised by this
 kind (:func:`dlrun.kinds.timeseries.forecasters.make_forecaster`);
-``linear``, ``random_forest``, ``xgboost``, ``mlp`` and ``cnn`` read the lag
-windows as sequences.
+``linear``, ``random_forest``, ``xgboost``, ``mlp``, ``cnn`` and ``lstm`` read
+the lag windows as sequences.
 """
 
 from __future__ import annotations
@@ -21,12 +21,6 @@ def _mean(ctx: BuildContext):
     from dlrun.kinds.timeseries.forecasters import make_naive
 
     return make_naive("mean", ctx, {})
-
-
-def _lstm_class(ctx: BuildContext):
-    from dlrun.algorithms.keras.lstm import LSTMRegressor
-
-    return LSTMRegressor
 
 
 def _cnn_lstm_class(ctx: BuildContext):
@@ -52,8 +46,6 @@ SEASONAL_NAIVE = AlgorithmInfo("seasonal_naive", _seasonal_naive, NUMBERS, (HIST
 MEAN = AlgorithmInfo("mean", _mean, NUMBERS, (HISTORY,), role=NAIVE,
                      invariances=frozenset({"monotone", "inputs"}),
                      description="naive: the mean of every observation so far", rank=6)
-LSTM = AlgorithmInfo("lstm", _net(_lstm_class), NUMBERS, (SEQUENCE,), role=NET,
-                     signature=_lstm_class, description="Keras LSTM on lag windows", rank=91)
 CNN_LSTM = AlgorithmInfo("cnn_lstm", _net(_cnn_lstm_class), NUMBERS, (SEQUENCE,), role=NET,
                          signature=_cnn_lstm_class,
                          description="Keras CNN-LSTM (Conv1D read by an LSTM) on lag windows", rank=92)
