@@ -22,6 +22,7 @@ difference is the optimism the selection had added.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,16 +101,32 @@ def open_study(name: str, storage: str, metric: str, seed: int):
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # dlrun reports failed trials itself
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    # a heartbeat marks the trials of a process that died (SIGKILL, a lost machine) as failed
-    rdb = optuna.storages.RDBStorage(storage, heartbeat_interval=HEARTBEAT_SECONDS,
-                                     grace_period=3 * HEARTBEAT_SECONDS)
-    study = optuna.create_study(
-        study_name=name, storage=rdb, direction=direction(metric), load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
-    )
+    # Several processes may open one study on a fresh database at once (a shared
+    # PostgreSQL storage): creating its tables or the study can then collide; try again.
+    for attempt in range(10):
+        try:
+            # a heartbeat marks the trials of a process that died (SIGKILL, a lost machine)
+            # as failed, so another call can resume them
+            rdb = optuna.storages.RDBStorage(storage, heartbeat_interval=HEARTBEAT_SECONDS,
+                                             grace_period=3 * HEARTBEAT_SECONDS)
+            study = optuna.create_study(
+                study_name=name, storage=rdb, direction=direction(metric), load_if_exists=True,
+                sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
+                pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
+            )
+            break
+        except Exception as err:  # noqa: BLE001 - sqlalchemy's and optuna's collision errors
+            if attempt == 9 or not _collision(err):
+                raise
+            time.sleep(0.2 * (attempt + 1))
     optuna.storages.fail_stale_trials(study)
     return study
+
+
+def _collision(err: Exception) -> bool:
+    text = f"{type(err).__name__} {err}".lower()
+    return any(word in text for word in ("duplicate", "unique", "integrity", "already exists",
+                                         "locked", "deadlock"))
 
 
 def finished_trials(study) -> tuple[int, int]:

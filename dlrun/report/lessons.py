@@ -187,6 +187,16 @@ def _tuning(leaderboard, rows, fmt) -> list[str]:
                    else "not tested")
         out.append(f"Tuning {how} {plain['algorithm']}: {fmt(plain['mean'])} -> {fmt(tuned['mean'])} "
                    f"({fmt(cmp['margin'], signed=True)}, {verdict}).")
+        searched = tuned.get("tuning_score")
+        if finite(searched):
+            gib = bool(leaderboard.get("greater_is_better", True))
+            optimism = (float(searched) - float(tuned["mean"])) * (1 if gib else -1)
+            out.append(
+                f"The search scored {tuned['algorithm']}'s parameters {fmt(searched)} on the folds "
+                f"that chose them, best of {tuned.get('trials', 'its')} trials; re-scored on a fresh "
+                f"resampling they reach {fmt(tuned['mean'])}: selecting the best trial had "
+                + (f"inflated the score by {fmt(optimism)}." if optimism > 0 else
+                   "not inflated the score (the fresh resampling scored as well or better)."))
     ensemble = first(rows, is_ensemble)
     single = first(rows, lambda r: not is_ensemble(r))
     if ensemble and single:

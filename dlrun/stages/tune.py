@@ -15,11 +15,13 @@ those rows into every later leaderboard of the same data and protocol.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from dlrun.catalogue import BASELINE, NAIVE, role_of
 from dlrun.errors import BadInput
+from dlrun.interrupts import HOLD_ENV
 from dlrun.io import atomic_write_json, read_json
 from dlrun.stages.base import STATE_DIR, RunContext, Stage
 
@@ -133,6 +135,10 @@ class TuneStage(Stage):
         ctx = build_context(dataset, spec.metric, spec.evaluation.seed)
         executor = make_executor(opts.get("backend", "local"), opts.get("jobs", 1), opts.get("scheduler"))
         callbacks = list(opts.get("callbacks") or [])
+        if os.environ.get(HOLD_ENV):  # tests hold a trial after N fits (dlrun.interrupts)
+            from dlrun.evaluation.callbacks import HoldCallback
+
+            callbacks.append(HoldCallback())
         storage = storage_url(context)
         fresh_plan = _fresh_plan(context, prepared)
         started = time.monotonic()
