@@ -10,7 +10,9 @@ What it measures (each figure the median of --runs runs unless said otherwise):
     seconds per fold, their ratio, and the scores (a cheap check of the nets);
   * --jobs 1 against --jobs 2 on the classical suite (Pima);
   * scaling with rows on generated data (10k, 100k, 1M rows x 20 features) for
-    fast algorithms.
+    fast algorithms;
+  * the nested benchmark (bench/nested.py): how well and how fast dlrun picks and fits
+    a model inside each outer fold of 5-fold cross-validation, per dataset.
 
 Usage: python bench/run.py [--runs N] [--quick] [--skip PARTS] [--only PARTS]
                            [--datasets NAMES] [--nets NAMES] [--tree DIR --label NAME]
@@ -48,7 +50,7 @@ DATASETS = {  # name: (file, no header)
     "adult": "adult-train.csv",
 }
 CLASSICAL = "baseline,linear,knn,cart,svm,random_forest,extra_trees,xgboost"
-PARTS = ("startup", "nets", "datasets", "jobs", "scaling")
+PARTS = ("startup", "nets", "datasets", "jobs", "scaling", "nested")
 ENV = dict(os.environ)  # --tree puts another checkout first on the subprocesses' path
 
 # Runs one evaluation in this process and prints wall time, peak memory and the board.
@@ -199,6 +201,18 @@ def bench_scaling(sizes: list[int], scratch: Path) -> list[dict]:
     return results
 
 
+def bench_nested(names: list[str] | None, scratch: Path) -> dict | None:
+    """bench/nested.py (outer 5-fold; evaluate --quick, report, predict in each outer
+    training fold) in its own process; its table is printed as it goes."""
+    out = scratch / "nested.json"
+    cmd = [sys.executable, str(REPO / "bench" / "nested.py"), "--out", str(out)]
+    if names:
+        cmd += ["--datasets", ",".join(names)]
+    print("nested benchmark (accuracy or RMSE over 5 outer folds):", flush=True)
+    subprocess.run(cmd, env=ENV, check=False)
+    return json.loads(out.read_text()) if out.is_file() else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median reported)")
@@ -263,6 +277,8 @@ def main() -> None:
             report["scaling"] = bench_scaling(sizes, scratch)
             for row in report["scaling"]:
                 print(f"{row['rows']:>9,} rows: {row['wall_s']} s, peak {row['peak_mb']} MB", flush=True)
+        if "nested" in parts:
+            report["nested"] = bench_nested(["pima", "sonar"] if args.quick else None, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     out = Path(args.out)

@@ -52,14 +52,20 @@ def _outside(source: str, project_dir: Path) -> Path | None:
 
 
 def evaluate(project, *, quick: bool = False, only: list[str] | None = None, jobs: int = 1,
-             backend: str = "local", scheduler: str | None = None,
+             backend: str = "local", scheduler: str | None = None, time_limit: float | None = None,
+             race: bool | None = None, learning_curve: bool = False,
              reporter: Reporter | None = None, callbacks=()) -> dict[str, Any]:
-    """Spot-check the candidates; returns the leaderboard. ``callbacks`` follow the run
-    (:mod:`dlrun.evaluation.callbacks`)."""
+    """Spot-check the candidates; returns the leaderboard (``learning_curve``: with the
+    learning curves of the best candidates, as the spec's ``learning_curve`` block asks
+    too). ``callbacks`` follow the run
+    (:mod:`dlrun.evaluation.callbacks`); ``time_limit``: seconds from the process's start;
+    ``race``: racing on or off (``None``: on with ``quick`` or a time limit)."""
+    from dlrun.budget import deadline_for
     from dlrun.stages.base import run_stages
 
     options = {"quick": quick, "only": only, "jobs": jobs, "backend": backend, "scheduler": scheduler,
-               "callbacks": list(callbacks)}
+               "callbacks": list(callbacks), "time_limit": time_limit,
+               "deadline": deadline_for(time_limit), "learning_curve": learning_curve, "race": race}
     ctx = _context(project, options, reporter)
     run_stages(["prepare", "evaluate"], ctx)
     return ctx.artifacts["evaluate"]
@@ -67,14 +73,16 @@ def evaluate(project, *, quick: bool = False, only: list[str] | None = None, job
 
 def tune(project, *, top: int | None = None, trials: int | None = None,
          timeout: float | None = None, storage: str | None = None, jobs: int = 1,
-         backend: str = "local", scheduler: str | None = None,
+         backend: str = "local", scheduler: str | None = None, time_limit: float | None = None,
          reporter: Reporter | None = None, callbacks=()) -> dict[str, Any]:
     """Tune the best ``top`` algorithms of the leaderboard (``trials`` more per study);
     returns ``{"studies": [...], "leaderboard": ...}`` with the tuned rows merged in."""
+    from dlrun.budget import deadline_for
     from dlrun.stages.base import run_stages
 
     options = {"top": top, "trials": trials, "timeout": timeout, "storage": storage, "jobs": jobs,
-               "backend": backend, "scheduler": scheduler, "callbacks": list(callbacks)}
+               "backend": backend, "scheduler": scheduler, "callbacks": list(callbacks),
+               "time_limit": time_limit, "deadline": deadline_for(time_limit)}
     ctx = _context(project, options, reporter)
     run_stages(["tune", "evaluate"], ctx)
     return {"studies": ctx.artifacts["tune"]["studies"], "leaderboard": ctx.artifacts["evaluate"]}
@@ -91,15 +99,24 @@ def report(project, *, portfolio: str | Path | None = None, force: bool = False,
     return ctx.artifacts["report"]
 
 
+#: Seconds of a ``dlrun run`` budget kept for the report (its final fit comes on top).
+REPORT_RESERVE = 0.15
+
+
 def run(project, *, portfolio=None, jobs: int = 1, backend: str = "local", scheduler=None,
-        force: bool = False, reporter: Reporter | None = None) -> Path:
+        force: bool = False, time_limit: float | None = None, race: bool | None = None,
+        reporter: Reporter | None = None) -> Path:
     from dlrun.catalogue import STAGES
     from dlrun.io import check_output_dir
     from dlrun.stages.base import run_stages
 
     check_output_dir(portfolio or "portfolio", "--portfolio")
+    from dlrun.budget import deadline_for
+
+    # the report's final fit and files come after evaluate and tune: keep a share for them
+    work = None if time_limit is None else time_limit * (1 - REPORT_RESERVE)
     options = {"portfolio": portfolio, "jobs": jobs, "backend": backend, "scheduler": scheduler,
-               "force": force}
+               "force": force, "time_limit": work, "deadline": deadline_for(work), "race": race}
     ctx = _context(project, options, reporter)
     names = ["prepare", "evaluate", "tune", "evaluate", "report"]  # the second board has +tuned rows
     assert all(name in STAGES for name in names)

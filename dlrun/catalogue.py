@@ -6,7 +6,8 @@ registries once from entry points (dlrun's own built-ins are entry points too).
 
 Compatibility is by type, never by name: a **view** says what it hands to a
 model (its ``provides``: a ``table`` of numbers, a ``grid`` of pixels, a
-``sequence`` of time steps, the raw ``history`` of a series, ...) and an
+``sequence`` of time steps, the raw ``history`` of a series, a ``sparse`` matrix of
+term weights, padded ``tokens`` ids, ...) and an
 **algorithm** says what it ``accepts`` and which targets it predicts (class
 labels, numbers). The evaluation grid is every (algorithm, view) pair whose
 types meet, for the project's task.
@@ -37,6 +38,8 @@ TABLE = "table"  # rows x numeric features
 GRID = "grid"  # rows x height x width x channels (pixels), flattened or not
 SEQUENCE = "sequence"  # rows x time steps x channels, time-ordered rows
 HISTORY = "history"  # the raw, time-ordered observations themselves
+SPARSE = "sparse"  # a sparse matrix of term weights, rows x vocabulary (documents)
+TOKENS = "tokens"  # rows x token ids, padded with 0 (documents as word sequences)
 
 #: Roles in the catalogue: the naive floor, other naive floors, the bar, the nets.
 BASELINE, NAIVE, BAR, NET, MODEL = "baseline", "naive", "bar", "net", "model"
@@ -277,6 +280,29 @@ def algorithms_for(task: str, kind: str, views: list[str] | None = None) -> list
 def compatible(algorithm: str, view: str) -> str | None:
     """The input type of the pair (None when the view gives nothing the algorithm reads)."""
     return ALGORITHMS.get(algorithm).input_for(VIEWS.get(view).provides)
+
+
+def equivalent_views(algorithm: str, views: list[str]) -> list[list[str]]:
+    """The views compatible with ``algorithm``, grouped by the model it would fit on them: an
+    algorithm that ignores its inputs (invariance ``inputs``) fits one model whatever the
+    view; one invariant to order-keeping transforms of each column (``monotone``: trees,
+    boosting) fits the same model on every view whose trait ``monotone`` says it is such a
+    transform of the same data. Each group is evaluated once, on its first view."""
+    info = ALGORITHMS.get(algorithm)
+    groups: dict[tuple, list[str]] = {}
+    for view in views:
+        chosen = info.input_for(VIEWS.get(view).provides)
+        if chosen is None:
+            continue
+        traits = VIEWS.get(view).traits
+        if "inputs" in info.invariances:
+            key: tuple = ("inputs", chosen)
+        elif "monotone" in info.invariances and traits.get("monotone"):
+            key = ("monotone", chosen)
+        else:
+            key = ("view", view)
+        groups.setdefault(key, []).append(view)
+    return list(groups.values())
 
 
 def pair_context(context: BuildContext, algorithm: str, view: str) -> BuildContext:

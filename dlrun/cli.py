@@ -92,14 +92,17 @@ def main():
               help="Time series: walk-forward, one step ahead, over the last N observations.")
 @click.option("--horizon", type=click.IntRange(min=1), metavar="H",
               help="Time series: forecast H steps ahead (default 1).")
+@click.option("--text", "document_column", metavar="COL",
+              help="Documents in a CSV/Parquet file: the column holding them (default: the "
+                   "string column with the longest values; --target names the label).")
 @handle_errors
-def new(name, template, data, target, no_header, directory, test_size, horizon):
+def new(name, template, data, target, no_header, directory, test_size, horizon, document_column):
     """Scaffold a project DIR/NAME with a project.yaml inferred from the data."""
     from dlrun.scaffold import new_project
 
     path = new_project(name, template=template, data=data, target=target,
                        header=False if no_header else None, directory=directory,
-                       test_size=test_size, horizon=horizon)
+                       test_size=test_size, horizon=horizon, text=document_column)
     click.echo(f"Created {path}")
     click.echo(f"Next: read {path}/README.md, then `dlrun validate {path}` and `dlrun evaluate {path}`.")
 
@@ -137,16 +140,32 @@ def schema():
               help="Parallel processes for the fits (-1: all cores).")
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="A budget in seconds, start-up included: cheap algorithms first, nothing "
+                   "started once it is spent, running fits stopped at it; finished ones kept.")
+@click.option("--race/--no-race", "race", default=None,
+              help="Racing: after each repeat (with one repeat: after 60% of its folds) stop the "
+                   "candidates worse than another beyond doubt (one-sided corrected t-test, "
+                   "p < 0.01). Default: on with --quick and under --time-limit.")
+@click.option("--learning-curve", "learning_curve", is_flag=True,
+              help="Also draw learning curves: the best classical candidate, the best net and the "
+                   "bar trained on 10%, 20%, 40%, 70% and 100% of each training fold.")
 @click.option("--json", "as_json", is_flag=True, help="Print the leaderboard as JSON on stdout, nothing else.")
 @handle_errors
-def evaluate(project, quick, only, jobs, backend, scheduler, as_json):
-    """Spot-check every algorithm on every view and print the leaderboard."""
+def evaluate(project, quick, only, jobs, backend, scheduler, time_limit, race, learning_curve, as_json):
+    """Spot-check every algorithm on every view and print the leaderboard.
+
+    Ensembles of the best candidates (`ensemble`: greedy selection; `stack`: a linear model
+    on their outputs) are made from the stored out-of-fold predictions and ranked with them.
+    """
     from dlrun import api
     from dlrun.console import RichReporter
 
     reporter = RichReporter()
     board = api.evaluate(project, quick=quick, only=only, jobs=jobs, backend=backend,
-                         scheduler=scheduler, reporter=reporter)
+                         scheduler=scheduler, time_limit=time_limit, race=race,
+                         learning_curve=learning_curve,
+                         reporter=reporter)
     _show_board(board, as_json)
     if not board["rows"]:
         sys.exit(1)
@@ -182,9 +201,12 @@ def _show_board(board, as_json):
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where the fits run (dask: on a Dask cluster).")
 @click.option("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="A budget in seconds, start-up included: cheap algorithms first, nothing "
+                   "started once it is spent, running fits stopped at it; finished ones kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print the studies as JSON on stdout, nothing else.")
 @handle_errors
-def tune(project, top, trials, timeout, storage, jobs, backend, scheduler, as_json):
+def tune(project, top, trials, timeout, storage, jobs, backend, scheduler, time_limit, as_json):
     """Tune the best candidates; tuned rows join the leaderboard.
 
     Each of the best algorithms gets an Optuna study (TPE, seeded; median pruning after each
@@ -201,7 +223,8 @@ def tune(project, top, trials, timeout, storage, jobs, backend, scheduler, as_js
     from dlrun.console import RichReporter
 
     result = api.tune(project, top=top, trials=trials, timeout=timeout, storage=storage, jobs=jobs,
-                      backend=backend, scheduler=scheduler, reporter=RichReporter())
+                      backend=backend, scheduler=scheduler, time_limit=time_limit,
+                      reporter=RichReporter())
     if as_json:
         click.echo(json.dumps({"studies": result["studies"]}, default=str))
         return
@@ -237,10 +260,16 @@ def report(project, portfolio, force):
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where the fits run (dask: on a Dask cluster).")
 @click.option("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="A budget in seconds, start-up included: cheap algorithms first, nothing "
+                   "started once it is spent, running fits stopped at it; finished ones kept.")
+@click.option("--race/--no-race", "race", default=None,
+              help="Racing in the evaluation (see `dlrun evaluate --help`). Default: on under "
+                   "--time-limit.")
 @click.option("--force", is_flag=True,
               help="Overwrite an entry of the same name written for another project.")
 @handle_errors
-def run(project, portfolio, jobs, backend, scheduler, force):
+def run(project, portfolio, jobs, backend, scheduler, time_limit, race, force):
     """Evaluate, tune and report in one go.
 
     The steps of `dlrun evaluate`, `dlrun tune` (the project's tuning settings) and
@@ -254,7 +283,7 @@ def run(project, portfolio, jobs, backend, scheduler, force):
     from dlrun.console import RichReporter
 
     entry = api.run(project, portfolio=portfolio, jobs=jobs, backend=backend, scheduler=scheduler,
-                    force=force, reporter=RichReporter())
+                    force=force, time_limit=time_limit, race=race, reporter=RichReporter())
     click.echo(f"Wrote {entry}")
 
 

@@ -81,7 +81,9 @@ def leaderboard_table(board: dict):
     for i, row in enumerate(board["rows"], 1):
         same = "yes" if row.get("same_as_best") else ""
         style = "bold green" if i == 1 else ("green" if same else "")
-        table.add_row(str(i), row["algorithm"], row["view"], _fmt(row["mean"]), _fmt(row["std"]),
+        others = len(row.get("views") or []) - 1
+        view = row["view"] + (f" (+{others} equal)" if others > 0 else "")
+        table.add_row(str(i), row["algorithm"], view, _fmt(row["mean"]), _fmt(row["std"]),
                       f"{row['fit_seconds']:.2f}", same, style=style)
     return table
 
@@ -99,6 +101,17 @@ def summary_lines(board: dict) -> list[str]:
     ref = board.get("reference")
     if ref and ref.get("good") is not None:
         lines.append(f"published ({ref.get('protocol', '')}): naive {ref.get('naive')}, good {ref['good']}")
+    equal = [r for r in rows if len(r.get("views") or []) > 1]
+    if equal:
+        lines.append("(+N equal): the same model on N other views, fitted once -- "
+                     + "; ".join(f"{r['algorithm']}: {', '.join(r['views'])}" for r in equal[:3])
+                     + ("; ..." if len(equal) > 3 else ""))
+    raced = board.get("raced") or []
+    if raced:
+        lines.append(f"raced out (worse than another beyond doubt, p < "
+                     f"{board['protocol'].get('racing', {}).get('alpha', 0.01)}): "
+                     + "; ".join(f"{r['algorithm']}/{r['view']} after {r['folds']} folds "
+                                 f"({r['mean']:.4f})" for r in raced))
     ties = [r for r in rows[1:] if r.get("same_as_best")]
     lines.append(f"{len(ties)} other candidate(s) within noise of the best (corrected resampled t-test, p ≥ 0.05)")
     jobs = board["jobs"]

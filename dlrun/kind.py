@@ -120,6 +120,26 @@ class Kind:
         """``dlrun validate``'s one-line description of the data."""
         return f"{summary['rows']} rows, {summary.get('features', '?')} features"
 
+    def mark_same_as_best(self, board: dict[str, Any], stored) -> None:
+        """Mark ``same_as_best`` and ``p_value`` on the leaderboard's rows, ranked best first
+        (in place), by a test that suits this kind's resampling.
+
+        ``stored`` reads what the evaluation stored of a row, nothing is refitted:
+        ``stored.outputs(row)`` its out-of-fold predictions ``[(Fold, Prediction)]`` in plan
+        order, ``stored.extras(row)`` ``[(Fold, dict)]`` what each fold's model recorded; both
+        None for a row without stored folds (a tuned row on another resampling);
+        ``stored.y`` the target they were scored against. A kind may
+        also add what it derives from them -- fields of a row, or rows computed from other
+        rows' stored outputs -- keeping the rows ranked.
+
+        The default: the corrected resampled t-test over the rows' fold scores
+        (:func:`dlrun.evaluation.stats.mark_same_as_best`), as the leaderboard was built.
+        """
+        from dlrun.evaluation.stats import mark_same_as_best
+
+        test_fraction = (board.get("protocol") or {}).get("test_fraction") or 0.1
+        mark_same_as_best(board.get("rows") or [], test_fraction)
+
     # -- dlrun predict ------------------------------------------------------------------
     def read_inputs(self, bundle: Mapping[str, Any], path):
         """The inputs of new rows from ``path``, as the saved model expects them."""

@@ -36,6 +36,12 @@ FORMAT = 2
 LIBRARY_TYPES = (
     "numpy.dtype",
     "sklearn.tree._tree.Tree",
+    # a fitted k-nearest-neighbours model (an ensemble member, or the final model itself)
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
     "xgboost.sklearn.XGBRegressor",
@@ -44,6 +50,7 @@ LIBRARY_TYPES = (
 DLRUN_TYPES = (
     "dlrun.algorithms.linear.AdaptiveLogisticRegression",
     "dlrun.algorithms.boosting.LabelSafeClassifier",
+    "dlrun.algorithms.ensemble.EnsembleModel",
     "dlrun.algorithms.keras.mlp.MLPClassifier",
     "dlrun.algorithms.keras.mlp.MLPRegressor",
     "dlrun.algorithms.keras.mlp.SequenceMLPRegressor",

@@ -107,6 +107,10 @@ class EvaluationSpec(StrictModel):
         description="Rows above which slow algorithms are evaluated on a subsample "
         "(default: chosen from the data size).",
     )
+    fit_timeout: float | None = Field(
+        None, gt=0, description="Seconds after which one fit is stopped and reported as failed "
+        "(the run goes on): a guard against a runaway fit."
+    )
 
 
 class SearchDistribution(StrictModel):
@@ -142,6 +146,26 @@ class TuningSpec(StrictModel):
         description="Search spaces replacing configs/search_spaces.yaml's, per algorithm: "
         "{xgboost: {max_depth: {type: int, low: 2, high: 8}}}.",
     )
+
+
+class LearningCurveSpec(StrictModel):
+    """Learning curves (`dlrun evaluate` computes them when this block is present, as with
+    `--learning-curve`): skill against training-set size for the best classical candidate,
+    the best net and the bar, on the leaderboard's folds."""
+
+    fractions: list[float] = Field(
+        default_factory=lambda: [0.1, 0.2, 0.4, 0.7, 1.0], min_length=2,
+        description="Fractions of each training fold to train on (test folds untouched); "
+        "100% is always added.",
+    )
+
+    @field_validator("fractions")
+    @classmethod
+    def _fractions(cls, value: list[float]) -> list[float]:
+        for fraction in value:
+            if not 0 < fraction <= 1:
+                raise ValueError(f"{fraction} is not a fraction in (0, 1]")
+        return sorted(set(value))
 
 
 class ReferenceSpec(StrictModel):
@@ -184,6 +208,8 @@ class ProjectSpecBase(StrictModel):
     )
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     tuning: TuningSpec | None = Field(None, description="Search spaces and budget of `dlrun tune`.")
+    learning_curve: LearningCurveSpec | None = Field(
+        None, description="Learning curves computed by `dlrun evaluate` (see --learning-curve).")
     reference: ReferenceSpec | None = None
 
     @field_validator("name")

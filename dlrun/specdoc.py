@@ -55,7 +55,8 @@ DATA = {
     "drop": [],
     "sample": None,
 }
-EVALUATION = {"folds": DEFAULT_FOLDS, "repeats": DEFAULT_REPEATS, "seed": 1, "max_rows": None}
+EVALUATION = {"folds": DEFAULT_FOLDS, "repeats": DEFAULT_REPEATS, "seed": 1, "max_rows": None,
+              "fit_timeout": None}
 REFERENCE = {
     "dataset": REQUIRED,
     "metric": REQUIRED,
@@ -79,11 +80,12 @@ PROJECT = {
     "params": {},
     "evaluation": {},  # every key of the block has a default
     "tuning": None,
+    "learning_curve": None,
     "reference": None,
 }
 MODELS = {"data": DATA, "evaluation": EVALUATION, "reference": REFERENCE}
 #: Keys that pydantic holds as floats (an int given there is written as a float).
-FLOATS = {("reference", "naive"), ("reference", "good")}
+FLOATS = {("reference", "naive"), ("reference", "good"), ("evaluation", "fit_timeout")}
 
 
 def kind_blocks() -> set[str]:

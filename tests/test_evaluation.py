@@ -71,9 +71,14 @@ def test_mark_same_as_best():
 def test_evaluate_contract_and_reuse(clf_project):
     board = api.evaluate(clf_project, only=["baseline", "linear", "cart"])
     assert board["task"] == "classification" and board["greater_is_better"] is True
-    assert board["jobs"] == {"total": 3 * 4 * 6, "computed": 72, "reused": 0}
-    algos = {r["algorithm"] for r in board["rows"]}
+    # 4 views, but the baseline ignores the features and a tree splits on each column's
+    # order: one fit per fold stands for all four views; linear is fitted on each
+    assert board["jobs"] == {"total": (1 + 4 + 1) * 6, "computed": 36, "reused": 0}
+    algos = {r["algorithm"] for r in board["rows"] if r["role"] != "ensemble"}
     assert algos == {"baseline", "linear", "cart"}
+    views = {r["algorithm"]: r.get("views") for r in board["rows"] if r["algorithm"] in ("baseline", "cart")}
+    assert views == {"baseline": ["raw", "standardize", "normalize", "power"],
+                     "cart": ["raw", "standardize", "normalize", "power"]}
     means = [r["mean"] for r in board["rows"]]
     assert means == sorted(means, reverse=True)
     for row in board["rows"]:
@@ -85,7 +90,7 @@ def test_evaluate_contract_and_reuse(clf_project):
     assert board["rows"][0]["mean"] > base["mean"] + 0.1
 
     again = api.evaluate(clf_project, only=["baseline", "linear", "cart"])
-    assert again["jobs"] == {"total": 72, "computed": 0, "reused": 72}
+    assert again["jobs"] == {"total": 36, "computed": 0, "reused": 36}
     assert [r["scores"] for r in again["rows"]] == [r["scores"] for r in board["rows"]]
 
 
@@ -95,7 +100,7 @@ def test_changed_protocol_recomputes(clf_project):
     (clf_project / "project.yaml").write_text(spec)
     board = api.evaluate(clf_project, only=["baseline"])
     # repeat 0 and 1 folds are the same draws: only repeat 2 is new
-    assert board["jobs"]["total"] == 4 * 9 and board["jobs"]["reused"] == 4 * 6
+    assert board["jobs"]["total"] == 9 and board["jobs"]["reused"] == 6  # one view class
 
 
 def test_reproducible_with_seeded_algorithms(tmp_path):
@@ -120,8 +125,8 @@ def test_interrupted_run_keeps_finished_results(clf_project, monkeypatch):
 
     real_run = executors.LocalExecutor.run
 
-    def run_then_interrupt(self, jobs, data, admit=None):
-        for i, item in enumerate(real_run(self, jobs, data, admit)):
+    def run_then_interrupt(self, jobs, data, admit=None, **kwargs):
+        for i, item in enumerate(real_run(self, jobs, data, admit, **kwargs)):
             if i == 10:
                 raise KeyboardInterrupt
             yield item
@@ -133,7 +138,7 @@ def test_interrupted_run_keeps_finished_results(clf_project, monkeypatch):
         assert store.count() == 10
     monkeypatch.undo()
     board = api.evaluate(clf_project, only=["baseline", "linear"])
-    assert board["jobs"] == {"total": 48, "computed": 38, "reused": 10}
+    assert board["jobs"] == {"total": (1 + 4) * 6, "computed": 20, "reused": 10}
 
 
 def test_failing_algorithm_does_not_sink_the_others(clf_project, monkeypatch):
@@ -180,14 +185,14 @@ def test_two_concurrent_runs_on_one_project_share_the_work(clf_project):
     boards = [json.loads(out) for out, _ in outputs]
     assert [r["scores"] for r in boards[0]["rows"]] == [r["scores"] for r in boards[1]["rows"]]
     total = boards[0]["jobs"]["total"]
-    assert total == 4 * 4 * 6
+    assert total == (1 + 4 + 1 + 4) * 6  # baseline and cart: one fit for the four views
     assert sum(b["jobs"]["computed"] for b in boards) == total  # no fit computed twice
     for b in boards:
         assert b["jobs"]["computed"] + b["jobs"]["reused"] == total
     board = api.evaluate(clf_project, only=["baseline", "linear", "cart", "knn"])
     assert board["jobs"]["reused"] == board["jobs"]["total"]
     with ResultStore(clf_project / ".dlrun" / "results.sqlite") as store:
-        assert store.count() == total
+        assert store.count() == total + 2 * 6  # and the ensemble and stack folds' predictions
         assert store._conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
     json.loads((clf_project / ".dlrun" / "leaderboard-last.json").read_text())
 
@@ -200,8 +205,9 @@ def test_each_view_is_fitted_once_per_fold(clf_project):
     api.evaluate(clf_project, only=["baseline", "linear", "cart"])
     fitted = jobs.VIEW_STATS["fitted"] - before["fitted"]
     reused = jobs.VIEW_STATS["reused"] - before["reused"]
-    # 4 views x 6 folds, each fitted once and reused by the two other algorithms
-    assert (fitted, reused) == (4 * 6, 2 * 4 * 6)
+    # 4 views x 6 folds, each fitted once; raw is reused by baseline and cart (which stand
+    # for every view: one fit each), the other views serve linear alone
+    assert (fitted, reused) == (4 * 6, 2 * 6)
 
 
 def test_groups_keep_a_view_and_fold_together_and_stack_folds(monkeypatch):
@@ -240,7 +246,8 @@ def test_parallel_jobs_give_the_sequential_scores(tmp_path):
         project = write_project(tmp_path, f"j{jobs}", {"source": str(csv), "target": "label"},
                                 views=["raw", "power"], **FAST)
         boards[jobs] = api.evaluate(project, only=["baseline", "linear", "cart", "xgboost"], jobs=jobs)
-    assert boards[2]["jobs"] == boards[1]["jobs"] == {"total": 48, "computed": 48, "reused": 0}
+    # linear on both views; baseline, cart and xgboost once for both (monotone transform)
+    assert boards[2]["jobs"] == boards[1]["jobs"] == {"total": 30, "computed": 30, "reused": 0}
     assert [(r["algorithm"], r["view"], r["scores"]) for r in boards[2]["rows"]] == \
            [(r["algorithm"], r["view"], r["scores"]) for r in boards[1]["rows"]]
 

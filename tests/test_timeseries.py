@@ -75,7 +75,9 @@ def test_no_training_row_comes_after_a_test_row():
 
 @pytest.mark.parametrize("algorithm, view", [("linear", "lags"), ("linear", "diff"),
                                              ("xgboost", "seasonal_diff"), ("baseline", "lags"),
-                                             ("mean", "lags"), ("seasonal_naive", "lags")])
+                                             ("mean", "lags"), ("seasonal_naive", "lags"),
+                                             ("arima", "lags"), ("ets", "lags"), ("theta", "lags"),
+                                             ("average", "lags")])
 @pytest.mark.parametrize("horizon", [1, 3])
 def test_forecasts_never_read_the_future(algorithm, view, horizon):
     """Changing the observations from k on leaves every forecast made before k + horizon alone."""

@@ -17,6 +17,8 @@ class Candidate:
     view: str
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     label: str = ""  # leaderboard name: 'xgboost', 'xgboost+tuned', ...
+    #: other views on which this algorithm fits the same model (catalogue.equivalent_views)
+    also: tuple[str, ...] = field(default=(), hash=False, compare=False)
 
     @property
     def name(self) -> str:

@@ -19,9 +19,12 @@ from dlrun.evaluation.jobs import Job, JobData, run_group
 
 
 class DaskExecutor:
-    def __init__(self, scheduler: str | None = None, timeout: float = 30.0):
+    def __init__(self, scheduler: str | None = None, timeout: float = 30.0,
+                 deadline: float | None = None):
         self.scheduler = scheduler
         self.timeout = timeout
+        self.deadline = deadline  # monotonic time after which no result is waited for
+        self.out_of_time = False
 
     def _client(self):
         try:
@@ -43,8 +46,10 @@ class DaskExecutor:
                                dashboard_address=None)
         return Client(cluster), cluster
 
-    def run(self, groups: list[list[Job]], data: JobData, admit=None
+    def run(self, groups: list[list[Job]], data: JobData, admit=None, in_order: bool = False
             ) -> Iterator[tuple[list[Job], list[dict]]]:
+        # every group is submitted at once (``in_order`` is the order they are sent in);
+        # results of a candidate stopped meanwhile are dropped on arrival
         from distributed import as_completed
 
         client, cluster = self._client()
@@ -55,8 +60,14 @@ class DaskExecutor:
                 groups = [g for g in (admit(group) for group in groups) if g]
             futures = [client.submit(_run_on_worker, group, shared, pure=False) for group in groups]
             index = {future.key: group for future, group in zip(futures, groups, strict=True)}
-            for future in as_completed(futures):
-                yield index[future.key], future.result()
+            import time
+
+            remaining = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+            try:
+                for future in as_completed(futures, timeout=remaining):
+                    yield index[future.key], future.result()
+            except TimeoutError:
+                self.out_of_time = True  # the finally below cancels what is left
         finally:
             if futures:
                 client.cancel(futures)

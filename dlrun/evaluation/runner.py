@@ -45,6 +45,8 @@ class GridResult:
     interrupt: KeyboardInterrupt | None = None  # what stopped the run (SIGINT, SIGTERM)
     stopped: dict[tuple[str, str], str] = field(default_factory=dict)  # candidates a callback stopped
     pending: int = 0  # jobs this run had to compute
+    out_of_time: bool = False  # the time limit stopped it
+    skipped: dict[tuple[str, str], int] = field(default_factory=dict)  # fits not started, per candidate
 
 
 def build_context(dataset: Dataset, metric: str, seed: int) -> BuildContext:
@@ -122,7 +124,10 @@ def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: Re
         candidates.setdefault(key, job.candidate)
     errors: dict[tuple[str, str], str] = {}
 
+    recorded: set[str] = set()
+
     def record(job: Job, result: dict, reused: bool) -> None:
+        recorded.add(job.key)
         key = (job.candidate.name, job.candidate.view)
         if "error" in result:
             errors.setdefault(key, result["error"])
@@ -153,9 +158,16 @@ def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: Re
             record(job, hit, True)
     if pending:
         data = job_data(dataset, context)
-        # view- and fold-major order: consecutive jobs share a fitted view (see jobs.fitted_view)
+        # view- and fold-major order: consecutive jobs share a fitted view (see jobs.fitted_view);
+        # under a time limit the cheap algorithms come first, the slow ones and the nets after
+        # under racing, repeat by repeat within a tier, so a candidate's first repeat is in
+        # early and the cheap candidates (all their folds) set the bar the others race against
         fold_order = {job.fold_id: i for i, job in enumerate(jobs)}
-        pending.sort(key=lambda j: (j.candidate.view, fold_order[j.fold_id]))
+        budgeted = getattr(executor, "deadline", None) is not None
+        racing = any(getattr(hook, "races", False) for hook in callbacks)
+        pending.sort(key=lambda j: (cost_tier(j.candidate.algorithm) if budgeted or racing else 0,
+                                    j.fold.repeat if racing else 0,
+                                    j.candidate.view, fold_order[j.fold_id]))
         elsewhere: list[Job] = []  # claimed by another evaluation of this project, or done by it
 
         def stopped(job: Job) -> bool:
@@ -172,7 +184,8 @@ def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: Re
         try:
             todo = pending
             while todo:
-                finished = executor.run(group_jobs(todo, data), data, admit=admit)
+                finished = executor.run(group_jobs(todo, data, tiered=budgeted or racing, by_repeat=racing),
+                                        data, admit=admit, in_order=racing)
                 try:
                     for group, results in finished:
                         for job, result in zip(group, results, strict=True):
@@ -186,15 +199,31 @@ def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: Re
                             record(job, result, False)
                 finally:
                     finished.close()  # stops a process pool or a Dask client at once
+                if getattr(executor, "out_of_time", False):
+                    grid.out_of_time = True
+                    break
                 todo = _wait_for_others(elsewhere, store, grid, record, stopped)
         except KeyboardInterrupt as err:
             grid.interrupted, grid.interrupt = True, err
         finally:
             store.release()
+        if grid.out_of_time:
+            for job in pending:
+                key = (job.candidate.name, job.candidate.view)
+                if job.key not in recorded and key not in grid.stopped:
+                    grid.skipped[key] = grid.skipped.get(key, 0) + 1
     for (name, view_name), message in errors.items():
         grid.failures.append({"algorithm": name, "view": view_name, "error": message})
     hooks.on_run_end(grid)
     return grid
+
+
+def cost_tier(algorithm: str) -> int:
+    """0: quick algorithms, 1: slow ones, 2: nets (the order a time limit runs them in)."""
+    from dlrun.catalogue import NET
+
+    info = ALGORITHMS.get(algorithm)
+    return 2 if info.role == NET else 1 if info.slow else 0
 
 
 #: How often an evaluation looks again at jobs another evaluation of the project is computing.
@@ -233,11 +262,13 @@ def _wait_for_others(elsewhere: list[Job], store: ResultStore, grid: GridResult,
 MAX_GROUP_CELLS = 20_000_000
 
 
-def group_jobs(pending: list[Job], data: JobData) -> list[list[Job]]:
+def group_jobs(pending: list[Job], data: JobData, tiered: bool = False,
+               by_repeat: bool = False) -> list[list[Job]]:
     """The units of work an executor ships to one process, in ``pending`` order.
 
     * The pending folds of a candidate whose model trains folds together
-      (``fit_many``) form one group (capped in size), placed where its first fold is.
+      (``fit_many``) form one group (capped in size; one per repeat when ``by_repeat``,
+      so racing can stop it after a repeat), placed where its first fold is.
     * Every other job joins the jobs that share its view and fold (one per
       algorithm), so the view is fitted once for all of them in the process that
       runs the group (:func:`dlrun.evaluation.jobs.fitted_view`) -- whichever
@@ -259,18 +290,27 @@ def group_jobs(pending: list[Job], data: JobData) -> list[list[Job]]:
             verdict[key] = runner.stackable(cand, data)
         if len(jobs) > 1 and verdict[key]:
             size = max(1, min(len(jobs), MAX_GROUP_CELLS // max(1, len(jobs[0].train) * width)))
-            stacked[cand_key] = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+            parts: dict[int, list[Job]] = {}
+            for job in jobs:
+                parts.setdefault(job.fold.repeat if by_repeat else 0, []).append(job)
+            stacked[cand_key] = [part[i : i + size] for part in parts.values()
+                                 for i in range(0, len(part), size)]
     groups: list[list[Job]] = []
-    shared: dict[tuple[str, str], list[Job]] = {}  # (view, fold) -> its group
+    shared: dict[tuple, list[Job]] = {}  # (tier, view, fold) -> its group
     placed: set[tuple[str, str]] = set()
     for job in pending:
         cand_key = (job.candidate.name, job.candidate.view)
         if cand_key in stacked:
-            if cand_key not in placed:  # at its first fold; the later folds are in it
+            if by_repeat:  # each repeat's group where its first fold is
+                for part in stacked[cand_key]:
+                    if part[0] is job:
+                        groups.append(part)
+            elif cand_key not in placed:  # at its first fold; the later folds are in it
                 placed.add(cand_key)
                 groups.extend(stacked[cand_key])
             continue
-        slot = (job.candidate.view, job.fold_id)
+        # under a time limit a group never mixes quick algorithms with slow ones
+        slot = (cost_tier(job.candidate.algorithm) if tiered else 0, job.candidate.view, job.fold_id)
         if slot not in shared:
             shared[slot] = []
             groups.append(shared[slot])
@@ -310,12 +350,14 @@ def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: li
             "fit_seconds": round(float(np.mean(fit)), 4),
             "n_folds": len(fold_ids),
         })
+        if cand.also:  # the same model on these views too: one row stands for them all
+            rows[-1]["views"] = [cand.view, *cand.also]
     sign = -1.0 if info.greater_is_better else 1.0
     # ties break on the spread, then the names: never on timings, so the same
     # spec and seed always give the same leaderboard
     rows.sort(key=lambda r: (sign * r["mean"], r["std"], r["algorithm"], r["view"]))
-    test_fraction = _test_fraction(plan)
-    mark_same_as_best(rows, test_fraction)
+    fraction = plan_test_fraction(plan)
+    mark_same_as_best(rows, fraction)
     return {
         "project": project,
         "task": task,
@@ -323,7 +365,7 @@ def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: li
         "metric_label": info.label or metric,
         "greater_is_better": info.greater_is_better,
         # the test fraction is the one the t-test used, so the report repeats it exactly
-        "protocol": {**plan.describe(), "test_fraction": test_fraction},
+        "protocol": {**plan.describe(), "test_fraction": fraction},
         "rows": rows,
         "jobs": {"total": grid.total, "computed": grid.computed, "reused": grid.reused},
         "failures": grid.failures,
@@ -333,7 +375,7 @@ def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: li
     }
 
 
-def _test_fraction(plan: Plan) -> float:
+def plan_test_fraction(plan: Plan) -> float:
     if not plan.folds:
         return 0.1
     f = plan.folds[0]

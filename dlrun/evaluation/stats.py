@@ -74,3 +74,30 @@ def mark_same_as_best(rows: list[dict], test_fraction: float, alpha: float = ALP
         p = compare_rows(best, row, test_fraction)
         row["p_value"] = None if math.isnan(p) else round(p, 4)
         row["same_as_best"] = bool(not math.isnan(p) and p >= alpha)
+
+
+def diebold_mariano(loss_a, loss_b, horizon: int = 1) -> float:
+    """Two-sided p-value for 'forecasts a and b are equally accurate' from their per-step
+    losses over the same time steps (Diebold & Mariano 1995), with the small-sample
+    correction of Harvey, Leybourne & Newbold (1997): the long-run variance of the loss
+    differential ``d`` counts its autocovariances up to lag ``horizon - 1`` (h-step forecast
+    errors overlap), the statistic is scaled by ``sqrt((n + 1 - 2h + h(h - 1)/n) / n)`` and
+    referred to Student's t with ``n - 1`` degrees of freedom."""
+    from scipy import stats
+
+    d = np.asarray(loss_a, float) - np.asarray(loss_b, float)
+    d = d[np.isfinite(d)]
+    n, h = len(d), max(1, int(horizon))
+    if n < 2:
+        return math.nan
+    mean = float(d.mean())
+    centred = d - mean
+    gamma = [float(centred[k:] @ centred[: n - k]) / n for k in range(min(h, n))]
+    variance = gamma[0] + 2.0 * sum(gamma[1:])
+    if variance <= 0:  # the lags made it negative: the plain variance (as HLN advise)
+        variance = gamma[0]
+    if variance <= 0:
+        return 1.0 if mean == 0 else 0.0
+    dm = mean / math.sqrt(variance / n)
+    correction = math.sqrt(max(n + 1 - 2 * h + h * (h - 1) / n, 0.0) / n)
+    return float(2 * stats.t.sf(abs(dm * correction), df=n - 1))

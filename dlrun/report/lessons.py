@@ -40,7 +40,8 @@ def derive_lessons(leaderboard: dict, fmt: Formatter | None = None) -> list[str]
     if not rows:
         return ["No algorithm produced a score, so there is nothing to compare."]
     lessons: list[str] = []
-    for lesson in (_ties, _nets_and_bar, _scaling, _views, _floor, _tuning, _spread, _failures):
+    for lesson in (_ties, _nets_and_bar, _scaling, _views, _floor, _tuning, _learning_curve, _spread,
+                   _failures):
         lessons.extend(lesson(leaderboard, rows, fmt))
     return lessons
 
@@ -139,8 +140,9 @@ def _scaling(leaderboard, rows, fmt) -> list[str]:
 
 
 def _views(leaderboard, rows, fmt) -> list[str]:
-    """Which view won most often."""
-    per_algo = best_per_algorithm(rows)
+    """Which view won most often (ensembles, made of several views, left out)."""
+    per_algo = [r for r in best_per_algorithm(rows) if not is_ensemble(r)]
+    rows = [r for r in rows if not is_ensemble(r)]
     views = {str(r.get("view")) for r in rows}
     if len(views) < 2 or len(per_algo) < 2:
         return []
@@ -197,15 +199,28 @@ def _tuning(leaderboard, rows, fmt) -> list[str]:
                 f"resampling they reach {fmt(tuned['mean'])}: selecting the best trial had "
                 + (f"inflated the score by {fmt(optimism)}." if optimism > 0 else
                    "not inflated the score (the fresh resampling scored as well or better)."))
-    ensemble = first(rows, is_ensemble)
-    single = first(rows, lambda r: not is_ensemble(r))
-    if ensemble and single:
+    single = first(rows, lambda r: not is_ensemble(r) and not is_tuned(r))
+    for ensemble in [r for r in rows if is_ensemble(r)] if single else []:
         cmp = compare(ensemble, single, leaderboard)
         word = "beat" if cmp["margin"] > 0 else "did not beat"
-        out.append(f"The ensemble ({fmt(ensemble['mean'])}) {word} the best single model, "
+        name = str(ensemble.get("algorithm"))
+        what = "The ensemble" if name == "ensemble" else f"The {name} ensemble"
+        out.append(f"{what} ({fmt(ensemble['mean'])}) {word} the best single model, "
                    f"{label(single)} {fmt(single['mean'])} ({fmt(cmp['margin'], signed=True)}, "
-                   f"{'real' if cmp['real'] else 'within noise' if cmp['tested'] else 'not tested'}).")
+                   f"{'real' if cmp['real'] else 'within noise' if cmp['tested'] else 'not tested'}; "
+                   "its members and weights were chosen without the labels of the folds it was "
+                   "scored on).")
     return out
+
+
+def _learning_curve(leaderboard, rows, fmt) -> list[str]:
+    """Would more data help, and does the net gain more from it than the bar?"""
+    from dlrun.report.improve import net_versus_bar_sentence, overall_sentence
+
+    document = leaderboard.get("learning_curve")
+    if not isinstance(document, dict) or not document.get("curves"):
+        return []
+    return [s for s in (overall_sentence(document, fmt), net_versus_bar_sentence(document, fmt)) if s]
 
 
 def _spread(leaderboard, rows, fmt) -> list[str]:

@@ -202,3 +202,36 @@ def cost_plot(leaderboard: dict, *, max_algorithms: int = 25) -> bytes | None:
     ax.grid(alpha=0.3)
     ax.set_title("Score against cost (mean ± std)")
     return to_png(fig)
+
+
+def learning_curve_plot(document: dict) -> bytes | None:
+    """Mean score against the training rows of a fold, one line per candidate, with a band of
+    ± one standard deviation over the folds."""
+    curves = []
+    for curve in document.get("curves") or []:
+        points = sorted((p for p in curve.get("points") or [] if finite(p.get("mean"))),
+                        key=lambda p: float(p["fraction"]))
+        if len(points) >= 2:
+            curves.append((curve, points))
+    if not curves:
+        return None
+    colours = {BAR: BAR_COLOUR, BASELINE: FLOOR}
+    palette = [BEST, "#2ca02c", "#9467bd", "#8c564b"]
+    fig = new_figure(7.0, 4.2)
+    ax = fig.add_subplot(1, 1, 1)
+    for i, (curve, points) in enumerate(curves):
+        colour = colours.get(curve.get("role"), palette[i % len(palette)])
+        x = [float(p.get("train_rows") or p["fraction"]) for p in points]
+        y = [float(p["mean"]) for p in points]
+        s = [float(p["std"]) if finite(p.get("std")) else 0.0 for p in points]
+        ax.plot(x, y, marker="o", color=colour, label=f"{curve.get('algorithm')} ({curve.get('view')})")
+        ax.fill_between(x, [m - d for m, d in zip(y, s, strict=True)],
+                        [m + d for m, d in zip(y, s, strict=True)], color=colour, alpha=0.15)
+    ax.set_xlabel("training rows per fold")
+    name = str(document.get("metric") or "score")
+    better = "higher" if document.get("greater_is_better", True) else "lower"
+    ax.set_ylabel(f"{name} ({better} is better)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    ax.set_title("Learning curves (mean ± std over the folds)")
+    return to_png(fig)

@@ -61,7 +61,7 @@ def headline_sentences(ctx) -> list[str]:
     if best is None:
         return ["No algorithm produced a score: see the failures below."]
     n = A.n_folds(best)
-    out = [f"The best model is {best['algorithm']} on the '{best.get('view')}' view: "
+    out = [f"The best model is {best['algorithm']} {_where(best, quoted=True)}: "
            f"{metric} {fmt(best['mean'])} ± {fmt(best.get('std'))}"
            + (f" over {n} fold{'' if n == 1 else 's'}." if n else ".")]
     if baseline is None:
@@ -90,6 +90,14 @@ def headline_sentences(ctx) -> list[str]:
     return out
 
 
+def _where(row: dict, quoted: bool = False) -> str:
+    """``on the 'raw' view``, or for an ensemble ``of linear/raw, svm/power`` (its members)."""
+    if A.is_ensemble(row) and row.get("members"):
+        return "of " + ", ".join(f"{m.get('algorithm')}/{m.get('view')}" for m in row["members"])
+    view = f"'{row.get('view')}'" if quoted else str(row.get("view"))
+    return f"on the {view} view"
+
+
 def _noise(cmp: dict) -> str:
     if cmp["real"]:
         return ""
@@ -102,7 +110,7 @@ def headline(ctx) -> list[Section]:
     best, fmt = ctx.best, ctx.fmt
     blocks: list[Any] = []
     if best is not None:
-        blocks.append(Note(text(Strong("Result:"), f" {best['algorithm']} on the {best.get('view')} view scores ",
+        blocks.append(Note(text(Strong("Result:"), f" {best['algorithm']} {_where(best)} scores ",
                                 Strong(f"{ctx.metric} {fmt(best['mean'])} ± {fmt(best.get('std'))}"),
                                 f" ({ctx.direction})."), tone="best"))
     blocks.append(Bullets(tuple(headline_sentences(ctx))))
@@ -252,7 +260,8 @@ def figures(ctx) -> list[Section]:
 
 
 def tried(ctx) -> list[Section]:
-    rows, failures = ctx.rows, ctx.failures
+    ensembles = [r for r in ctx.rows if A.is_ensemble(r)]
+    rows, failures = [r for r in ctx.rows if not A.is_ensemble(r)], ctx.failures
     algorithms = sorted({str(r.get("algorithm")) for r in rows} | {str(f.get("algorithm")) for f in failures})
     views = sorted({str(r.get("view")) for r in rows} | {str(f.get("view")) for f in failures})
     items = [
@@ -261,6 +270,10 @@ def tried(ctx) -> list[Section]:
         f"{len(rows) + len(failures)} algorithm/view combinations, {len(rows)} scored"
         + (f", {len(failures)} failed." if failures else "."),
     ]
+    if ensembles:
+        items.append(f"{len(ensembles)} ensemble{'' if len(ensembles) == 1 else 's'} of the best, made "
+                     "from their stored out-of-fold predictions: "
+                     f"{', '.join(str(r.get('algorithm')) for r in ensembles)}.")
     jobs = ctx.leaderboard.get("jobs") or {}
     counts = [f"{jobs[k]} {k}" for k in ("total", "computed", "reused") if jobs.get(k) is not None]
     if counts:
@@ -313,7 +326,14 @@ def model_files(ctx) -> list[str]:
 def final_model(ctx) -> list[Section]:
     model = ctx.final_model
     blocks: list[Any] = []
-    if model.get("algorithm"):
+    if model.get("algorithm") and model.get("role") == A.ENSEMBLE:
+        fit = ctx.fmt.seconds(model.get("fit_seconds"))
+        members = [Code(str(m)) for m in model["params"]["members"]]
+        blocks.append(Paragraph(text(Strong(str(model["algorithm"])), ", an ensemble of ", join(members),
+                                     ", each refitted on all the data", f" in {fit} s" if fit != "n/a" else "",
+                                     " with its preprocessing and combined as the out-of-fold rows chose",
+                                     f" ({model['params'].get('method')}).")))
+    elif model.get("algorithm"):
         fit = ctx.fmt.seconds(model.get("fit_seconds"))
         blocks.append(Paragraph(text(Strong(str(model["algorithm"])), " on the ", Strong(str(model.get("view") or "")),
                                      " view, fitted on all the data", f" in {fit} s" if fit != "n/a" else "",

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlrun.catalogue import ALGORITHMS, KINDS, algorithms_for, compatible, views_for
+from dlrun.catalogue import (
+    ALGORITHMS,
+    KINDS,
+    algorithms_for,
+    compatible,
+    equivalent_views,
+    views_for,
+)
 from dlrun.errors import ArgumentError
 from dlrun.evaluation.candidates import Candidate
 from dlrun.io import atomic_write_json
@@ -41,9 +48,11 @@ class PrepareStage(Stage):
         plan = kind.plan(spec, dataset, bool(opts.get("quick")))
         views = list(spec.views or views_for(dataset.kind))
         algos = selected_algorithms(spec, views, opts.get("only"))
-        # every (algorithm, view) pair that meets on a type: no name lists anywhere
-        candidates = [Candidate(a, v, spec.params.get(a, {})) for a in algos for v in views
-                      if compatible(a, v)]
+        # every (algorithm, view) pair that meets on a type, once per class of views on which
+        # the algorithm fits the same model (trees on order-keeping views, the baseline)
+        candidates = [Candidate(a, group[0], spec.params.get(a, {}), also=tuple(group[1:]))
+                      for a in algos for group in equivalent_views(a, views)]
+        pairs = sum(1 for a in algos for v in views if compatible(a, v))
         slow_max_rows = ev.max_rows  # None: each slow algorithm's own cap
         from dlrun.evaluation.runner import row_cap
 
@@ -62,9 +71,12 @@ class PrepareStage(Stage):
             context.reporter.message(warning, "warning")
         for note in plan.notes:
             context.reporter.message(note, "warning" if "reduced" in note or "single" in note else "info")
+        folded = pairs - len(candidates)
         context.reporter.message(
-            f"plan: {len(candidates)} candidates ({len(algos)} algorithms x {len(views)} views) x "
-            f"{len(plan.folds)} folds = {len(candidates) * len(plan.folds)} fits", "info")
+            f"plan: {len(candidates)} candidates ({len(algos)} algorithms x {len(views)} views"
+            + (f"; {folded} pairs fit the same model as another view and are not repeated"
+               if folded else "")
+            + f") x {len(plan.folds)} folds = {len(candidates) * len(plan.folds)} fits", "info")
         summary = kind.summary(dataset)
         atomic_write_json(context.state_dir / "prepare.json", {
             "data": summary, "protocol": plan.describe(), "views": views, "algorithms": algos,

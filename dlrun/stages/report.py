@@ -29,6 +29,35 @@ def fit_final(candidate: Candidate, context: RunContext):
     return pipeline, time.perf_counter() - start, candidate.identity(build_ctx)["params"]
 
 
+def fit_final_ensemble(row: dict, context: RunContext):
+    """An ensemble row's final model: each member refitted on all the data, combined with the
+    weights (or the stacker) chosen on every out-of-fold row (:mod:`dlrun.evaluation.ensembles`)."""
+    import numpy as np
+
+    from dlrun.algorithms.ensemble import STACK, EnsembleModel
+    from dlrun.evaluation.ensembles import METHODS
+    from dlrun.evaluation.runner import build_context
+
+    dataset = context.dataset
+    build_ctx = build_context(dataset, context.spec.metric, context.spec.evaluation.seed)
+    method = METHODS[row["algorithm"]]
+    members, names = [], []
+    for member in row["members"]:
+        cand = candidate_for({"algorithm": member["algorithm"], "view": member["view"]}, context)
+        members.append(build_estimator(cand, build_ctx, dataset.roles, dataset.kind))
+        names.append(f"{member['algorithm']}/{member['view']}")
+    weights = [float(m.get("count", m["weight"])) for m in row["members"]]
+    stacker = row.get("stacker") or {}
+    model = EnsembleModel(members, weights, method, build_ctx.n_classes if build_ctx.classification else 0,
+                          np.asarray(stacker["coef"]) if method == STACK else None,
+                          np.asarray(stacker["intercept"]) if method == STACK else None, names)
+    start = time.perf_counter()
+    model.fit(dataset.X, dataset.encoded_target())
+    params = {"method": row.get("method") or method,
+              "members": {name: m["weight"] for name, m in zip(names, row["members"], strict=True)}}
+    return model, time.perf_counter() - start, params
+
+
 def save_model(entry_dir: Path, pipeline, candidate: Candidate, context: RunContext) -> list[str]:
     """The fitted pipeline in files that cannot run code when loaded (:mod:`dlrun.modelfile`);
     a Keras net is also written alone, natively, for use outside dlrun."""
@@ -69,24 +98,18 @@ def stored_extras(context: RunContext, row: dict, board: dict) -> list:
     """What the models of a row's folds recorded (a net's ``curves``), ``[(Fold, extra)]`` in
     plan order, read from the result store like :func:`out_of_fold` (folds not stored are
     left out; nothing is fitted)."""
-    from dlrun.evaluation.runner import build_context, make_jobs
     from dlrun.evaluation.store import ResultStore
-    from dlrun.stages.base import STATE_DIR, get_stage
+    from dlrun.stages.base import STATE_DIR
     from dlrun.stages.evaluate import RESULTS_FILE
+    from dlrun.stages.results import stored_folds
 
     path = context.project_dir / STATE_DIR / RESULTS_FILE
     if not path.is_file():
         return []
-    context.options.setdefault("quick", bool((board.get("options") or {}).get("quick")))
-    prepared = context.artifacts.get("prepare") or get_stage("prepare").run(context)
-    context.artifacts["prepare"] = prepared
-    dataset, spec = context.dataset, context.spec
-    ctx = build_context(dataset, spec.metric, spec.evaluation.seed)
-    jobs = make_jobs([candidate_for(row, context)], prepared["plan"], dataset, ctx,
-                     prepared["slow_max_rows"])
+    folds = stored_folds(context, row, board)
     with ResultStore(path) as store:
-        stored = store.get_many([job.key for job in jobs])
-    return [(job.fold, stored[job.key]["extra"]) for job in jobs if job.key in stored]
+        stored = store.get_many([key for _, key in folds])
+    return [(fold, stored[key]["extra"]) for fold, key in folds if key in stored]
 
 
 class ReportStage(Stage):
@@ -94,6 +117,7 @@ class ReportStage(Stage):
 
     def run(self, context: RunContext) -> Path:
         from dlrun.catalogue import KINDS
+        from dlrun.evaluation.ensembles import is_ensemble_row
         from dlrun.report.context import ReportContext
         from dlrun.report.entry import write_report
         from dlrun.report.portfolio import refresh_index
@@ -110,8 +134,13 @@ class ReportStage(Stage):
         entry_dir = portfolio / context.spec.name
         check_entry(entry_dir, context)  # before the fit: refusing after it would waste it
         hold_point("report")
-        context.reporter.message(f"fitting the final model: {candidate.name} on the {candidate.view} view")
-        pipeline, fit_seconds, params = fit_final(candidate, context)  # the report's only fit
+        if is_ensemble_row(best):  # each member refitted on all the data
+            members = ", ".join(f"{m['algorithm']}/{m['view']}" for m in best["members"])
+            context.reporter.message(f"fitting the final model: {candidate.name} of {members}")
+            pipeline, fit_seconds, params = fit_final_ensemble(best, context)
+        else:
+            context.reporter.message(f"fitting the final model: {candidate.name} on the {candidate.view} view")
+            pipeline, fit_seconds, params = fit_final(candidate, context)  # the report's only fit
         files = save_model(entry_dir, pipeline, candidate, context)
         final_model = {
             "algorithm": candidate.name,
@@ -121,6 +150,8 @@ class ReportStage(Stage):
             "fit_seconds": round(fit_seconds, 3),
             "params": params,
         }
+        if is_ensemble_row(best):
+            final_model["role"] = best["role"]  # each member refitted, combined as chosen
         kind = KINDS.get(context.dataset.kind)
         report = ReportContext(
             spec=context.spec,

@@ -49,35 +49,46 @@ def find_row(board: dict[str, Any], wanted: str | None) -> dict[str, Any]:
     return found[0]
 
 
-def out_of_fold(context: RunContext, row: dict[str, Any], board: dict[str, Any]):
-    """The stored out-of-fold predictions of a leaderboard row, fold by fold:
-    a list of ``(Fold, Prediction)`` in plan order. Nothing is refitted: a fold whose
-    predictions are not stored (an older store) is an error naming the command to run."""
+def stored_folds(context: RunContext, row: dict[str, Any], board: dict[str, Any]) -> list:
+    """``[(Fold, store key)]`` of a leaderboard row's folds, in plan order: the jobs of its
+    candidate, or for an ensemble row the folds the evaluation stored for it."""
+    from dlrun.evaluation.ensembles import fold_keys, is_ensemble_row
     from dlrun.evaluation.runner import build_context, make_jobs
-    from dlrun.evaluation.store import ResultStore
     from dlrun.stages.base import get_stage
 
     options = board.get("options") or {}
     context.options.setdefault("quick", bool(options.get("quick")))
     prepared = context.artifacts.get("prepare") or get_stage("prepare").run(context)
     context.artifacts["prepare"] = prepared
+    if is_ensemble_row(row):
+        return fold_keys(row, prepared["plan"])
     dataset, spec = context.dataset, context.spec
-    candidate = candidate_for(row, context)
     ctx = build_context(dataset, spec.metric, spec.evaluation.seed)
-    jobs = make_jobs([candidate], prepared["plan"], dataset, ctx, prepared["slow_max_rows"])
+    jobs = make_jobs([candidate_for(row, context)], prepared["plan"], dataset, ctx,
+                     prepared["slow_max_rows"])
+    return [(job.fold, job.key) for job in jobs]
+
+
+def out_of_fold(context: RunContext, row: dict[str, Any], board: dict[str, Any]):
+    """The stored out-of-fold predictions of a leaderboard row, fold by fold:
+    a list of ``(Fold, Prediction)`` in plan order. Nothing is refitted: a fold whose
+    predictions are not stored (an older store) is an error naming the command to run."""
+    from dlrun.evaluation.store import ResultStore
+
+    folds = stored_folds(context, row, board)
     path = context.project_dir / STATE_DIR / RESULTS_FILE
     if not path.is_file():
         raise BadInput("this project has no stored results; run `dlrun evaluate` first", field="PROJECT")
     with ResultStore(path) as store:
-        stored = store.predictions([job.key for job in jobs])
-    missing = [job.fold_id for job in jobs if job.key not in stored]
+        stored = store.predictions([key for _, key in folds])
+    missing = [fold.id for fold, key in folds if key not in stored]
     if missing:
         raise BadInput(
-            f"{candidate.name}/{candidate.view} has no stored predictions for fold(s) "
+            f"{row['algorithm']}/{row['view']} has no stored predictions for fold(s) "
             f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} (the evaluation differs "
             "from the current spec, or came from an older dlrun)",
             field="PROJECT", hint=f"Run `dlrun evaluate {context.project_dir}` to compute them.")
-    return [(job.fold, stored[job.key]) for job in jobs]
+    return [(fold, stored[key]) for fold, key in folds]
 
 
 def predictions_frame(context: RunContext, row: dict[str, Any], board: dict[str, Any]):

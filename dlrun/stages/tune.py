@@ -133,7 +133,9 @@ class TuneStage(Stage):
         context.artifacts["prepare"] = prepared
         dataset, plan = context.dataset, prepared["plan"]
         ctx = build_context(dataset, spec.metric, spec.evaluation.seed)
-        executor = make_executor(opts.get("backend", "local"), opts.get("jobs", 1), opts.get("scheduler"))
+        deadline = opts.get("deadline")
+        executor = make_executor(opts.get("backend", "local"), opts.get("jobs", 1), opts.get("scheduler"),
+                                 fit_timeout=spec.evaluation.fit_timeout, deadline=deadline)
         callbacks = list(opts.get("callbacks") or [])
         if os.environ.get(HOLD_ENV):  # tests hold a trial after N fits (dlrun.interrupts)
             from dlrun.evaluation.callbacks import HoldCallback
@@ -157,7 +159,7 @@ class TuneStage(Stage):
                                              "resume from their stored folds")
 
                 def objective(trial, algorithm=algorithm, view=view, space=space,
-                              base_params=base_params):
+                              base_params=base_params, study=study):
                     params = {**base_params, **suggest(trial, space)}
                     candidate = Candidate(algorithm, view, params, label=f"{algorithm}+trial")
                     jobs = make_jobs([candidate], plan, dataset, ctx, prepared["slow_max_rows"])
@@ -167,6 +169,9 @@ class TuneStage(Stage):
                         raise grid.interrupt or KeyboardInterrupt()
                     if grid.stopped:
                         raise optuna.TrialPruned()
+                    if grid.out_of_time:
+                        study.stop()  # the budget is spent: this trial is incomplete
+                        raise TrialFailed("the time limit stopped this trial")
                     scores = [r["metrics"][spec.metric]
                               for r in grid.results.get((candidate.name, view), {}).values()]
                     if grid.failures or len(scores) != len(plan.folds):
@@ -175,6 +180,9 @@ class TuneStage(Stage):
                     return sum(scores) / len(scores)
 
                 left = None if timeout is None else max(0.0, float(timeout) - (time.monotonic() - started))
+                if deadline is not None:  # --time-limit: the whole command's budget
+                    budget = max(0.0, deadline - time.monotonic())
+                    left = budget if left is None else min(left, budget)
                 before = time.monotonic()
                 context.reporter.message(f"tuning {algorithm} on {view}: {n_trials} trial(s)")
                 if left is None or left > 0:
@@ -188,12 +196,18 @@ class TuneStage(Stage):
                 results.append(result)
                 if best is None:
                     continue
+                if deadline is not None and time.monotonic() >= deadline:
+                    context.reporter.message(f"--time-limit reached: {algorithm}/{view} keeps its "
+                                             f"{count} trial(s) but is not re-scored", "warning")
+                    continue
                 params = {**base_params, **best.params}
                 tuned = Candidate(algorithm, view, params, label=f"{algorithm}+tuned")
                 jobs = make_jobs([tuned], fresh_plan, dataset, ctx, prepared["slow_max_rows"])
                 grid = run_grid(jobs, dataset, ctx, store, executor, callbacks)
                 if grid.interrupted:
                     raise grid.interrupt or KeyboardInterrupt()
+                if grid.out_of_time:
+                    continue
                 tuned_row = _row(tuned, grid, fresh_plan, spec.metric)
                 if tuned_row is not None:
                     tuned_row.update(tuning_score=round(float(best.value), 6), trials=count,

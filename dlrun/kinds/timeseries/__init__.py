@@ -13,8 +13,12 @@ Importing this package is light; each method imports what it needs:
   forecaster, the framing inside it; the naive floor here is persistence);
   folds: :class:`.jobs.WalkForwardFolds`;
 * algorithms of its own (:mod:`.algorithms`): the naive floors ``seasonal_naive``
-  and ``mean``, the nets ``lstm`` and ``cnn_lstm``; ``linear``, ``random_forest``,
-  ``xgboost``, ``mlp`` and ``cnn`` read the lag windows as sequences;
+  and ``mean``, the statistical models ``arima``, ``ets`` and ``theta``
+  (:mod:`.statistical`, statsforecast), ``average`` (of forecasts), the net
+  ``cnn_lstm``; ``linear``, ``random_forest``, ``xgboost``, ``mlp``, ``cnn`` and
+  ``lstm`` read the lag windows as sequences;
+* which rows are within noise of the best: Diebold-Mariano on the stored
+  forecasts, and the ``average+best`` row (:mod:`.compare`);
 * ``dlrun new``: :mod:`.scaffold`; ``dlrun predict``: the recent history
   (:func:`.data.read_history`); the report's forecast figure: :mod:`.report`.
 """
@@ -55,7 +59,8 @@ class TimeseriesKind(Kind):
     new_options = ("test_size", "horizon")
     trusted_types = tuple(f"dlrun.kinds.timeseries.{name}" for name in (
         "framing.SeriesFraming", "forecasters.WindowForecaster", "forecasters.PersistenceForecaster",
-        "forecasters.SeasonalNaiveForecaster", "forecasters.MeanForecaster"))
+        "forecasters.SeasonalNaiveForecaster", "forecasters.MeanForecaster",
+        "forecasters.AverageForecaster", "statistical.StatisticalForecaster"))
     data_help = "a CSV or Parquet file: a time column and one column per series"
 
     def block_model(self):
@@ -109,6 +114,13 @@ class TimeseriesKind(Kind):
     def describe(self, summary) -> str:
         return (f"{summary['rows']} observations of {summary['series']} series ({summary['frequency']}), "
                 f"walk-forward over the last {summary['test_size']}, {summary['horizon']} step(s) ahead")
+
+    def mark_same_as_best(self, board, stored) -> None:
+        """Diebold-Mariano (HLN) on the per-step losses of the seed-averaged forecasts; the
+        seeds' spread beside it, per-step scores, and the ``average+best`` row (:mod:`.compare`)."""
+        from dlrun.kinds.timeseries.compare import mark_forecasts
+
+        mark_forecasts(board, stored)
 
     def read_inputs(self, bundle, path):
         from dlrun.kinds.timeseries.data import read_history

@@ -43,6 +43,8 @@ class Forecaster(RegressorMixin, BaseEstimator):
 
     horizon: int = 1
     target: str = ""
+    #: the same history always gives the same forecasts (no seed): repeats may share them
+    deterministic: bool = False
 
     def fit(self, X, y):
         self.exogenous_ = [str(c) for c in getattr(X, "columns", [])]
@@ -91,6 +93,8 @@ class Forecaster(RegressorMixin, BaseEstimator):
 class PersistenceForecaster(Forecaster):
     """The last observed value (``y[t - horizon]``): the floor every forecast must beat."""
 
+    deterministic = True
+
     def __init__(self, horizon: int = 1, target: str = ""):
         self.horizon = horizon
         self.target = target
@@ -101,6 +105,8 @@ class PersistenceForecaster(Forecaster):
 
 class SeasonalNaiveForecaster(Forecaster):
     """The value one season ago (``y[t - period]``; whole seasons back when horizon > period)."""
+
+    deterministic = True
 
     def __init__(self, period: int = 12, horizon: int = 1, target: str = ""):
         self.period = period
@@ -123,6 +129,8 @@ class SeasonalNaiveForecaster(Forecaster):
 
 class MeanForecaster(Forecaster):
     """The mean of every observation known at forecast time."""
+
+    deterministic = True
 
     def __init__(self, horizon: int = 1, target: str = ""):
         self.horizon = horizon
@@ -178,6 +186,77 @@ class WindowForecaster(Forecaster):
         features = self.framing_.features(S, positions)
         output = self.regressor_.predict(features)
         return self.framing_.invert(output, S[:, 0], positions)
+
+
+# --------------------------------------------------------------------------- averages
+
+
+class AverageForecaster(Forecaster):
+    """The mean of several forecasters' forecasts, each fitted on the same history (its
+    ``members``, unfitted forecasters; each is given this forecaster's horizon)."""
+
+    def __init__(self, members=(), horizon: int = 1, target: str = ""):
+        self.members = members
+        self.horizon = horizon
+        self.target = target
+
+    @property
+    def deterministic(self) -> bool:  # type: ignore[override]
+        return bool(self.members) and all(getattr(m, "deterministic", False) for m in self.members)
+
+    def _fit(self, X, y) -> None:
+        if not self.members:
+            raise ValueError("an average needs at least one member")
+        fitted = []
+        for member in self.members:
+            member = clone(member)
+            member.set_params(horizon=int(self.horizon))
+            fitted.append(member.fit(X, y))
+        self.members_ = fitted
+
+    def min_history(self) -> int:
+        return max(m.min_history() for m in self.members_)
+
+    def _forecast(self, X, y, positions):
+        return np.mean([m.forecast(X, y, positions) for m in self.members_], axis=0)
+
+    def forecast_steps(self, X, y, positions) -> np.ndarray:
+        """Every step ahead (H x positions) when every member gives them from one fit."""
+        if not all(hasattr(m, "forecast_steps") for m in self.members_):
+            raise NotImplementedError("a member forecasts one horizon per fit")
+        return np.mean([m.forecast_steps(X, y, positions) for m in self.members_], axis=0)
+
+
+#: The default members of ``average``: the statistical models (the classic combination).
+DEFAULT_AVERAGE = ("arima/lags", "ets/lags", "theta/lags")
+
+
+def member_spec(member) -> tuple[str, str, dict[str, Any]]:
+    """``(algorithm, view, params)`` of an ``average`` member: ``"ALGO/VIEW"`` or a mapping
+    ``{"algorithm": ..., "view": ..., "params": {...}}`` (the view defaults to ``lags``)."""
+    if isinstance(member, str):
+        algorithm, _, view = member.partition("/")
+        return algorithm, view or "lags", {}
+    if isinstance(member, dict) and "algorithm" in member:
+        return str(member["algorithm"]), str(member.get("view") or "lags"), dict(member.get("params") or {})
+    raise ValueError(f"an average member is 'ALGO/VIEW' or {{algorithm, view, params}}, got {member!r}")
+
+
+def make_average(ctx, members) -> AverageForecaster:
+    from dlrun.catalogue import ALGORITHMS, VIEWS, pair_context
+    from dlrun.evaluation.candidates import Candidate
+
+    meta = ctx.meta or {}
+    built = []
+    for member in (members or DEFAULT_AVERAGE):
+        algorithm, view, params = member_spec(member)
+        if algorithm == "average":
+            raise ValueError("an average cannot hold another average")
+        ALGORITHMS.get(algorithm), VIEWS.get(view)  # unknown names are errors naming them
+        built.append(make_forecaster(Candidate(algorithm, view, params),
+                                     pair_context(ctx, algorithm, view)))
+    return AverageForecaster(members=built, horizon=int(meta.get("horizon", 1)),
+                             target=str(meta.get("target", "")))
 
 
 # --------------------------------------------------------------------------- pipelines
