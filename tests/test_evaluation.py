@@ -231,12 +231,23 @@ def test_groups_keep_a_view_and_fold_together_and_stack_folds(monkeypatch):
     groups = [[j.key for j in g] for g in group_jobs(pending, data)]
     assert groups[:4] == [
         ["baseline/power/f0", "cart/power/f0"],
-        ["linear/power/f0", "linear/power/f1", "linear/power/f2"],  # where its first fold is
+        # where its first fold is, with its folds on the other view: one training
+        ["linear/power/f0", "linear/power/f1", "linear/power/f2",
+         "linear/raw/f0", "linear/raw/f1", "linear/raw/f2"],
         ["baseline/power/f1", "cart/power/f1"],
         ["baseline/power/f2", "cart/power/f2"],
     ]
     assert sorted(k for g in groups for k in g) == sorted(j.key for j in pending)
-    assert len(groups) == 8
+    assert len(groups) == 7
+    # by repeat (racing): a group never spans two repeats
+    import dataclasses
+
+    repeats = {"f0": 0, "f1": 0, "f2": 1}
+    pending = [dataclasses.replace(j, fold=dataclasses.replace(j.fold, repeat=repeats[j.fold_id]))
+               for j in pending]
+    groups = [[j.key for j in g] for g in group_jobs(pending, data, by_repeat=True)]
+    assert ["linear/power/f0", "linear/power/f1", "linear/raw/f0", "linear/raw/f1"] in groups
+    assert ["linear/power/f2", "linear/raw/f2"] in groups
 
 
 def test_parallel_jobs_give_the_sequential_scores(tmp_path):

@@ -237,9 +237,7 @@ class PipelineFolds(FoldRunner):
         return self._verdicts[key]
 
     def run(self, jobs: list[Job], data: JobData) -> list[dict[str, Any]]:
-        first = jobs[0].candidate
-        if len(jobs) > 1 and all(j.candidate == first and j.candidate.params == first.params
-                                 for j in jobs) and self.stackable(first, data):
+        if trains_together(jobs, self, data):
             return self._run_stacked(jobs, data)
         return [self._run_one(job, data) for job in jobs]
 
@@ -291,6 +289,26 @@ class PipelineFolds(FoldRunner):
             return [failure(err) for _ in jobs]
 
 
+def model_family(candidate: Candidate) -> tuple:
+    """Candidates of one family build the same model whatever their view (same name,
+    algorithm, parameters and input type): their folds may train together (``fit_many``),
+    each fold on its own view's output."""
+    from dlrun.catalogue import compatible
+
+    return (candidate.name, candidate.algorithm, repr(sorted(candidate.params.items())),
+            compatible(candidate.algorithm, candidate.view))
+
+
+def trains_together(jobs: list[Job], runner: FoldRunner, data: JobData) -> bool:
+    """Whether a group's jobs are folds of one model family that trains folds together."""
+    if len(jobs) < 2:
+        return False
+    family = model_family(jobs[0].candidate)
+    if any(model_family(j.candidate) != family for j in jobs):
+        return False
+    return all(runner.stackable(c, data) for c in {j.candidate: None for j in jobs})
+
+
 def runner_for(kind: str) -> FoldRunner:
     return _RUNNERS.setdefault(kind, KINDS.get(kind).folds())
 
@@ -313,8 +331,7 @@ def iter_group(jobs: list[Job], data: JobData) -> Iterator[tuple[list[Job], list
 
     load_plugins()
     runner = runner_for(data.kind)
-    first = jobs[0].candidate
-    if len(jobs) > 1 and all(j.candidate == first for j in jobs) and runner.stackable(first, data):
+    if trains_together(jobs, runner, data):
         yield jobs, runner.run(jobs, data)
         return
     for job in jobs:

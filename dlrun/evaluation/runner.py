@@ -189,14 +189,16 @@ def run_grid(jobs: list[Job], dataset: Dataset, context: BuildContext, store: Re
                 try:
                     for group, results in finished:
                         for job, result in zip(group, results, strict=True):
-                            if stopped(job):
-                                continue
+                            # a fit that finished is kept even when its candidate was stopped
+                            # meanwhile (folds trained together arrive at once): a later run
+                            # reuses it; only the stopped candidate's row leaves it out
                             if "error" not in result:
                                 store.put(job.key, job.candidate.name, job.candidate.view,
                                           job.fold_id, result["metrics"], result["fit_seconds"],
                                           result.get("extra"), result.get("predictions"))
                                 grid.computed += 1
-                            record(job, result, False)
+                            if not stopped(job):
+                                record(job, result, False)
                 finally:
                     finished.close()  # stops a process pool or a Dask client at once
                 if getattr(executor, "out_of_time", False):
@@ -266,48 +268,48 @@ def group_jobs(pending: list[Job], data: JobData, tiered: bool = False,
                by_repeat: bool = False) -> list[list[Job]]:
     """The units of work an executor ships to one process, in ``pending`` order.
 
-    * The pending folds of a candidate whose model trains folds together
-      (``fit_many``) form one group (capped in size; one per repeat when ``by_repeat``,
-      so racing can stop it after a repeat), placed where its first fold is.
+    * The pending folds of a model that trains folds together (``fit_many``) form one
+      group (capped in size; one per repeat when ``by_repeat``, so racing can stop it
+      after a repeat), placed where its first fold is. Folds of the same model on other
+      views join it (:func:`dlrun.evaluation.jobs.model_family`): the MLP on four views
+      is one training of all their folds, not four.
     * Every other job joins the jobs that share its view and fold (one per
       algorithm), so the view is fitted once for all of them in the process that
       runs the group (:func:`dlrun.evaluation.jobs.fitted_view`) -- whichever
       executor runs it and however many workers it has.
     """
-    from dlrun.evaluation.jobs import runner_for
+    from dlrun.evaluation.jobs import model_family, runner_for
 
     runner = runner_for(data.kind)
-    by_candidate: dict[tuple[str, str], list[Job]] = {}
+    verdict: dict[Candidate, bool] = {}
+    families: dict[tuple, list[Job]] = {}
     for job in pending:
-        by_candidate.setdefault((job.candidate.name, job.candidate.view), []).append(job)
-    verdict: dict[str, bool] = {}
-    stacked: dict[tuple[str, str], list[list[Job]]] = {}
+        cand = job.candidate
+        if cand not in verdict:
+            verdict[cand] = runner.stackable(cand, data)
+        if verdict[cand]:
+            families.setdefault(model_family(cand), []).append(job)
     width = max(1, int(np.prod(data.X.shape[1:])))
-    for cand_key, jobs in by_candidate.items():
-        cand = jobs[0].candidate
-        key = f"{cand.algorithm}:{sorted(cand.params.items())}"
-        if key not in verdict:
-            verdict[key] = runner.stackable(cand, data)
-        if len(jobs) > 1 and verdict[key]:
-            size = max(1, min(len(jobs), MAX_GROUP_CELLS // max(1, len(jobs[0].train) * width)))
-            parts: dict[int, list[Job]] = {}
-            for job in jobs:
-                parts.setdefault(job.fold.repeat if by_repeat else 0, []).append(job)
-            stacked[cand_key] = [part[i : i + size] for part in parts.values()
-                                 for i in range(0, len(part), size)]
+    chunk_of: dict[str, list[Job]] = {}  # first job's key -> its chunk
+    stacked: set[str] = set()
+    for jobs in families.values():
+        if len(jobs) < 2:
+            continue
+        size = max(1, min(len(jobs), MAX_GROUP_CELLS // max(1, len(jobs[0].train) * width)))
+        parts: dict[int, list[Job]] = {}
+        for job in jobs:
+            parts.setdefault(job.fold.repeat if by_repeat else 0, []).append(job)
+        for part in parts.values():
+            for i in range(0, len(part), size):
+                chunk = part[i : i + size]
+                chunk_of[chunk[0].key] = chunk
+                stacked.update(job.key for job in chunk)
     groups: list[list[Job]] = []
     shared: dict[tuple, list[Job]] = {}  # (tier, view, fold) -> its group
-    placed: set[tuple[str, str]] = set()
     for job in pending:
-        cand_key = (job.candidate.name, job.candidate.view)
-        if cand_key in stacked:
-            if by_repeat:  # each repeat's group where its first fold is
-                for part in stacked[cand_key]:
-                    if part[0] is job:
-                        groups.append(part)
-            elif cand_key not in placed:  # at its first fold; the later folds are in it
-                placed.add(cand_key)
-                groups.extend(stacked[cand_key])
+        if job.key in stacked:
+            if job.key in chunk_of:  # a chunk sits where its first fold is
+                groups.append(chunk_of[job.key])
             continue
         # under a time limit a group never mixes quick algorithms with slow ones
         slot = (cost_tier(job.candidate.algorithm) if tiered else 0, job.candidate.view, job.fold_id)
