@@ -139,3 +139,26 @@ def test_evaluate_json_report_predict_end_to_end(tmp_path):
     bad.to_csv(tmp_path / "bad.csv", index=False)
     result = dlrun("predict", entry, "--data", tmp_path / "bad.csv", check=False)
     assert result.returncode == 2 and "x2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_report_and_predict_start_tensorflow_only_for_a_net(tmp_path):
+    """One TensorFlow start per command, and none when no net is involved: evaluating,
+    reporting and predicting with classical candidates never imports it."""
+    csv = classification_csv(tmp_path / "data.csv")
+    project = write_project(tmp_path, "p", {"source": str(csv), "target": "label"},
+                            evaluation={"folds": 3, "repeats": 1, "seed": 1}, views=["standardize"],
+                            algorithms=["baseline", "linear", "knn"])
+    new = tmp_path / "new.csv"
+    new.write_text("\n".join(csv.read_text().splitlines()[:6]).replace(",yes", "").replace(",no", "") + "\n")
+    code = f"""
+import sys
+from dlrun import api
+api.evaluate({str(project)!r})
+entry = api.report({str(project)!r}, portfolio={str(tmp_path / "portfolio")!r})
+frame = api.predict(entry, {str(new)!r}, {str(tmp_path / "out.csv")!r})
+assert len(frame) == 5, frame
+print(",".join(m for m in ("tensorflow", "keras") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1:] in ([], [""])
