@@ -6,8 +6,9 @@ What it measures (each figure the median of --runs runs unless said otherwise):
     ../shared/datasets (skipped when absent): wall time, peak memory (the run's
     process plus its workers), mean fit seconds per fold for each algorithm, and a
     cached re-run;
-  * nets: the MLP against XGBoost alone on the same folds (Pima, Abalone): fit
-    seconds per fold, their ratio, and the scores (a cheap check of the nets);
+  * nets: the MLP against XGBoost alone on the same folds (Pima, Sonar, Ionosphere,
+    wheat-seeds, banknote, Housing, Abalone): fit seconds per fold, their ratio, the
+    scores, and the median ratio over the datasets (the nets' cost target: at most 3);
   * --jobs 1 against --jobs 2 on the classical suite (Pima);
   * scaling with rows on generated data (10k, 100k, 1M rows x 20 features) for
     fast algorithms;
@@ -48,7 +49,15 @@ DATASETS = {  # name: (file, no header)
     "sonar": "sonar.csv",
     "abalone": "abalone.csv",
     "adult": "adult-train.csv",
+    "ionosphere": "ionosphere.csv",
+    "seeds": "wheat-seeds.csv",
+    "banknote": "banknote_authentication.csv",
+    "housing": "housing.csv",
 }
+EVALUATED = ("pima", "sonar", "abalone", "adult")  # the datasets part's default
+NETS = "pima,sonar,ionosphere,seeds,banknote,housing,abalone"  # the nets part's default
+#: the nets' cost target: median MLP/XGBoost fit time per fold over the nets' datasets
+NETS_RATIO_TARGET = 3.0
 CLASSICAL = "baseline,linear,knn,cart,svm,random_forest,extra_trees,xgboost"
 PARTS = ("startup", "nets", "datasets", "jobs", "scaling", "nested")
 ENV = dict(os.environ)  # --tree puts another checkout first on the subprocesses' path
@@ -114,8 +123,9 @@ def bench_startup(runs: int, scratch: Path) -> dict:
     return out
 
 
-def bench_nets(names: list[str], runs: int, scratch: Path) -> dict:
-    """The MLP and XGBoost alone on the same folds and views: the nets' cost."""
+def bench_nets(names: list[str], runs: int, scratch: Path, quick: bool = False) -> dict:
+    """The MLP and XGBoost alone on the same folds and views: the nets' cost (``quick``:
+    the --quick protocol)."""
     out = {}
     for name in names:
         path = SHARED / DATASETS[name]
@@ -124,7 +134,7 @@ def bench_nets(names: list[str], runs: int, scratch: Path) -> dict:
         mlp, xgb, boards = [], [], []
         for i in range(runs):
             project = new_project(scratch / f"nets-{name}-{i}", name, str(path))
-            board = evaluate(project, only=["mlp", "xgboost"])["board"]
+            board = evaluate(project, only=["mlp", "xgboost"], quick=quick)["board"]
             fits = per_algorithm_fit(board)
             mlp.append(fits["mlp"])
             xgb.append(fits["xgboost"])
@@ -135,8 +145,14 @@ def bench_nets(names: list[str], runs: int, scratch: Path) -> dict:
         out[name] = {"mlp_fit_s": median(mlp), "xgboost_fit_s": median(xgb),
                      "ratio": round(statistics.median(m / x for m, x in zip(mlp, xgb, strict=True)), 2),
                      "best_mlp": best.get("mlp"), "best_xgboost": best.get("xgboost"),
-                     "metric": boards[-1].get("metric")}
+                     "metric": boards[-1].get("metric"), "protocol": boards[-1].get("protocol")}
     return out
+
+
+def median_ratio(nets: dict) -> float | None:
+    """The median over datasets of the MLP/XGBoost fit-time ratio (the cost target's figure)."""
+    ratios = [r["ratio"] for r in nets.values() if r.get("ratio") is not None]
+    return round(statistics.median(ratios), 2) if ratios else None
 
 
 def bench_dataset(name: str, runs: int, scratch: Path) -> dict | None:
@@ -220,7 +236,7 @@ def main() -> None:
     parser.add_argument("--skip", default="", help=f"comma-separated parts to skip: {','.join(PARTS)}")
     parser.add_argument("--only", default="", help="comma-separated parts to run (default: all)")
     parser.add_argument("--datasets", default="", help=f"datasets for the datasets part: {','.join(DATASETS)}")
-    parser.add_argument("--nets", default="pima,abalone", help="datasets for the nets part")
+    parser.add_argument("--nets", default=NETS, help="datasets for the nets part")
     parser.add_argument("--tree", help="benchmark this checkout of dlrun instead of the installed one")
     parser.add_argument("--label", default="bench", help="names the result file: OUT/LABEL.json")
     parser.add_argument("--out", default=str(REPO / "bench-results"))
@@ -233,7 +249,7 @@ def main() -> None:
     runs = 1 if args.quick else args.runs
     parts = [p for p in PARTS if p in (set(args.only.split(",")) if args.only else set(PARTS))]
     parts = [p for p in parts if p not in set(args.skip.split(","))]
-    names = args.datasets.split(",") if args.datasets else (["pima", "sonar"] if args.quick else list(DATASETS))
+    names = args.datasets.split(",") if args.datasets else (["pima", "sonar"] if args.quick else list(EVALUATED))
     unknown = [n for n in names + args.nets.split(",") if n not in DATASETS]
     if unknown:
         parser.error(f"--datasets/--nets: unknown {', '.join(unknown)} (known: {', '.join(DATASETS)})")
@@ -255,9 +271,13 @@ def main() -> None:
             report["startup"] = bench_startup(max(runs, 5), scratch)
             print(f"start-up: {report['startup']}", flush=True)
         if "nets" in parts:
-            report["nets"] = bench_nets(["pima"] if args.quick else args.nets.split(","), runs, scratch)
+            report["nets"] = bench_nets(["pima", "sonar"] if args.quick else args.nets.split(","), runs,
+                                        scratch, quick=args.quick)
             for name, r in report["nets"].items():
                 print(f"nets on {name}: {r}", flush=True)
+            report["nets_median_ratio"] = median_ratio(report["nets"])
+            print(f"MLP/XGBoost fit time per fold, median over {len(report['nets'])} datasets: "
+                  f"{report['nets_median_ratio']}x (target: at most {NETS_RATIO_TARGET:g}x)", flush=True)
         if "datasets" in parts:
             report["datasets"] = {}
             for name in names:
@@ -308,7 +328,9 @@ def print_table(report: dict) -> None:
     if table.rows:
         console.print(table)
     if report.get("nets"):
-        nets = Table(title="MLP against XGBoost alone, same folds and views")
+        nets = Table(title="MLP against XGBoost alone, same folds and views",
+                     caption=f"median MLP/XGBoost ratio: {report.get('nets_median_ratio')}x "
+                             f"(target: at most {NETS_RATIO_TARGET:g}x)")
         for col in ("dataset", "MLP s/fold", "XGBoost s/fold", "ratio", "best MLP", "best XGBoost"):
             nets.add_column(col)
         for name, r in report["nets"].items():
@@ -328,6 +350,8 @@ def _flat(report: dict) -> dict[str, float]:
     for name, r in (report.get("nets") or {}).items():
         out.update({f"nets {name}: MLP s/fold": r["mlp_fit_s"], f"nets {name}: XGBoost s/fold": r["xgboost_fit_s"],
                     f"nets {name}: MLP/XGBoost": r["ratio"]})
+    if report.get("nets_median_ratio") is not None:
+        out["nets: median MLP/XGBoost"] = report["nets_median_ratio"]
     for name, r in (report.get("datasets") or {}).items():
         out.update({f"{name}: wall s": r["wall_s"], f"{name}: peak MB": r["peak_mb"],
                     f"{name}: cached re-run s": r["cached_rerun_s"]})

@@ -91,6 +91,9 @@ class AlgorithmInfo:
     role: str = MODEL
     description: str = ""
     slow: bool = False  # trains on a subsample of large training folds
+    #: left out of the default suite: evaluated when project.yaml's ``algorithms:`` or
+    #: ``--only`` names it (breadth that rarely wins, or that costs more than it usually buys)
+    opt_in: bool = False
     max_train_rows: int | None = None  # that subsample's size (default 20,000 when slow)
     version: int = 1  # bump when the builder changes so cached results are redone
     signature: Callable[[BuildContext], Callable[..., Any]] | None = None
@@ -183,7 +186,11 @@ def _parts(estimator: Any):
         params = getattr(obj, "get_params", None)
         if callable(params):
             try:
-                stack.extend(v for v in params(deep=False).values() if hasattr(v, "get_params"))
+                for value in params(deep=False).values():
+                    # a pipeline's steps: a list of (name, estimator) pairs
+                    items = value if isinstance(value, (list, tuple)) else [value]
+                    items = [i[-1] if isinstance(i, tuple) and i else i for i in items]
+                    stack.extend(i for i in items if hasattr(i, "get_params"))
             except Exception:  # noqa: BLE001 - a half-built estimator: skip its parts
                 continue
 
@@ -271,10 +278,13 @@ def provided_by(kind: str, views: list[str] | None = None) -> set[str]:
     return {t for n in names if n in VIEWS for t in VIEWS.get(n).provides}
 
 
-def algorithms_for(task: str, kind: str, views: list[str] | None = None) -> list[str]:
-    """Algorithms that predict the task's targets from something the kind's views provide."""
+def algorithms_for(task: str, kind: str, views: list[str] | None = None, *,
+                   default_suite: bool = False) -> list[str]:
+    """Algorithms that predict the task's targets from something the kind's views provide
+    (``default_suite``: only those evaluated when no algorithm is named, not the opt-in ones)."""
     types = provided_by(kind, views)
-    return [n for n, a in ALGORITHMS.items() if a.handles(task) and set(a.accepts) & types]
+    return [n for n, a in ALGORITHMS.items() if a.handles(task) and set(a.accepts) & types
+            and not (default_suite and a.opt_in)]
 
 
 def compatible(algorithm: str, view: str) -> str | None:
@@ -287,7 +297,9 @@ def equivalent_views(algorithm: str, views: list[str]) -> list[list[str]]:
     algorithm that ignores its inputs (invariance ``inputs``) fits one model whatever the
     view; one invariant to order-keeping transforms of each column (``monotone``: trees,
     boosting) fits the same model on every view whose trait ``monotone`` says it is such a
-    transform of the same data. Each group is evaluated once, on its first view."""
+    transform of the same data, and one invariant to positive affine maps of each column
+    (``affine``: the tabular MLP's robust scaling) on every view whose trait ``affine`` says
+    so. Each group is evaluated once, on its first view."""
     info = ALGORITHMS.get(algorithm)
     groups: dict[tuple, list[str]] = {}
     for view in views:
@@ -299,6 +311,8 @@ def equivalent_views(algorithm: str, views: list[str]) -> list[list[str]]:
             key: tuple = ("inputs", chosen)
         elif "monotone" in info.invariances and traits.get("monotone"):
             key = ("monotone", chosen)
+        elif "affine" in info.invariances and traits.get("affine"):
+            key = ("affine", chosen)
         else:
             key = ("view", view)
         groups.setdefault(key, []).append(view)

@@ -42,6 +42,8 @@ LIBRARY_TYPES = (
     "sklearn.metrics._dist_metrics.EuclideanDistance64",
     "sklearn.metrics._dist_metrics.ManhattanDistance64",
     "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    # the seeded, shuffled inner CV with which lasso / elastic net choose their penalty
+    "sklearn.model_selection._split.KFold",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
     "xgboost.sklearn.XGBRegressor",
@@ -50,6 +52,8 @@ LIBRARY_TYPES = (
 DLRUN_TYPES = (
     "dlrun.algorithms.linear.AdaptiveLogisticRegression",
     "dlrun.algorithms.boosting.LabelSafeClassifier",
+    "dlrun.algorithms.boosting.EarlyStoppingClassifier",
+    "dlrun.algorithms.boosting.EarlyStoppingRegressor",
     "dlrun.algorithms.ensemble.EnsembleModel",
     "dlrun.algorithms.keras.mlp.MLPClassifier",
     "dlrun.algorithms.keras.mlp.MLPRegressor",

@@ -200,7 +200,9 @@ class ProjectSpecBase(StrictModel):
         None, description="Data-preparation views to evaluate (default: all for the data kind)."
     )
     algorithms: list[str] | None = Field(
-        None, description="Algorithms to spot-check (default: the whole catalogue for the task)."
+        None, description="Algorithms to spot-check (default: the catalogue's default suite for the "
+                          "task; opt-in algorithms, marked in `dlrun catalogue`, only when listed here "
+                          "or named by --only)."
     )
     params: dict[str, dict[str, Any]] = Field(
         default_factory=dict,

@@ -20,7 +20,7 @@ from dlrun.evaluation.resampling import Fold
 from dlrun.evaluation.runner import build_context, job_data
 
 #: small settings so every net trains in a second or two
-FAST = {"mlp": {"epochs": 10, "patience": 5}, "random_forest": {"n_estimators": 20},
+FAST = {"mlp": {"epochs": 10, "patience": 5}, "mlp_basic": {"epochs": 10, "patience": 5}, "random_forest": {"n_estimators": 20},
         "extra_trees": {"n_estimators": 20}, "xgboost": {"n_estimators": 20},
         "cnn": {"epochs": 3, "patience": 2}, "lstm": {"epochs": 3}, "cnn_lstm": {"epochs": 3}}
 

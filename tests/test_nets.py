@@ -47,7 +47,7 @@ def test_finished_folds_are_dropped_and_each_stops_on_its_own_patience(monkeypat
         segment = make(*args)
 
         def run(*a):
-            calls.append(a[0][0].shape[0])  # folds in this segment
+            calls.append(a[0]["kernel_0"].shape[0])  # folds in this segment
             return segment(*a)
         return run
 

@@ -24,6 +24,7 @@ from dlrun.algorithms.keras.estimator import KerasEstimator, KerasRegressorBase,
 from dlrun.algorithms.keras.lstm import CNNLSTMRegressor, LSTMRegressor
 from dlrun.algorithms.keras.mlp import MLPClassifier, MLPRegressor, SequenceMLPRegressor
 from dlrun.algorithms.keras.params import TRAINING_NAMES, TrainingParams
+from dlrun.algorithms.keras.table_mlp import TabularMLPClassifier, TabularMLPRegressor
 from dlrun.algorithms.keras.trainers import COMPILED_LOOP, STACKED, Trainer
 from dlrun.catalogue import MANAGED, signature_defaults
 
@@ -33,8 +34,17 @@ MLP_TRAINING = dict(n_classes=0, learning_rate=1e-3, epochs=300, batch_size=64, 
                     validation_fraction=0.15, l2=1e-4, seed=1)
 SEQUENCE_TRAINING = dict(n_classes=0, learning_rate=3e-3, epochs=300, batch_size=64, patience=20,
                          validation_fraction=0.15, l2=1e-4, seed=1)
+TABULAR = dict(hidden=(128, 128), members=8, embedding="periodic", dropout=0.0, weight_decay=0.0,
+               label_smoothing=0.1, loss="auto", selection="auto", max_one_hot=9, metric="")
+def tabular_training(learning_rate: float) -> dict:
+    return dict(n_classes=0, learning_rate=learning_rate, epochs=60, batch_size=256, patience=60,
+                validation_fraction=0.2, l2=0.0, seed=1)
+
+
 #: every net's parameters and defaults, in signature order: the catalogue shows and tunes these
 DEFAULTS = {
+    TabularMLPClassifier: dict(**TABULAR, **tabular_training(2e-3)),
+    TabularMLPRegressor: dict(**TABULAR, **tabular_training(5e-3)),
     MLPClassifier: dict(hidden=(64, 32), dropout=0.2, **MLP_TRAINING),
     MLPRegressor: dict(hidden=(64, 32), dropout=0.2, **MLP_TRAINING),
     SequenceMLPRegressor: dict(hidden=(64, 32), dropout=0.2, **MLP_TRAINING),
@@ -48,7 +58,7 @@ DEFAULTS = {
                          **SEQUENCE_TRAINING),
 }
 NETS = list(DEFAULTS)
-STACKED_NETS = (MLPClassifier, MLPRegressor, SequenceMLPRegressor)
+STACKED_NETS = (MLPClassifier, MLPRegressor, SequenceMLPRegressor, TabularMLPClassifier, TabularMLPRegressor)
 
 
 # --------------------------------------------------------------------------- one parameter set

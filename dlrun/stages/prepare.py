@@ -19,7 +19,11 @@ from dlrun.stages.base import RunContext, Stage
 
 
 def selected_algorithms(spec, views: list[str], only: list[str] | None) -> list[str]:
-    names = list(spec.algorithms or algorithms_for(spec.task, spec.kind, views))
+    """The algorithms to evaluate: project.yaml's ``algorithms:``, else the default suite;
+    ``only`` narrows them, and may also name an opt-in algorithm when project.yaml lists none."""
+    names = list(spec.algorithms or algorithms_for(spec.task, spec.kind, views, default_suite=True))
+    if only and not spec.algorithms:
+        names = algorithms_for(spec.task, spec.kind, views)
     if only:
         unknown = [n for n in only if n not in ALGORITHMS]
         if unknown:

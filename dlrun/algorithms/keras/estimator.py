@@ -61,9 +61,13 @@ class KerasEstimator(BaseEstimator):
         return self.trainer.fit(self, X, y)
 
     @available_if(_trains_many)
-    def fit_many(self, Xs, ys) -> list[Any]:
-        """One fitted copy of this net per (X, y) pair, all trained in one call."""
-        return self.trainer.fit_many(self, Xs, ys)
+    def fit_many(self, Xs, ys, seeds=None) -> list[Any]:
+        """One fitted copy of this net per (X, y) pair, all trained in one call; ``seeds``
+        (one per pair, optional) seed each fold's random draws (default: from the net's
+        seed and the fold's rows)."""
+        if seeds is None:
+            return self.trainer.fit_many(self, Xs, ys)
+        return self.trainer.fit_many(self, Xs, ys, seeds=seeds)
 
     # -- model -------------------------------------------------------------------
     def _output_width(self) -> int:

@@ -1,10 +1,15 @@
-"""The multilayer perceptron: Dense layers with ReLU, dropout and L2, Adam,
-early stopping on a split of the training data passed to ``fit``.
+"""The basic multilayer perceptron (``mlp_basic``; the ``mlp`` of lag windows and term
+weights): Dense layers with ReLU, dropout and L2, Adam, early stopping on a split of the
+training data passed to ``fit``.
 
 Trained by the stacked trainer (:data:`~dlrun.algorithms.keras.trainers.STACKED`,
 :mod:`dlrun.algorithms.keras.stacked`), which fits the folds of one candidate
 together: the evaluation grid calls ``fit_many`` with every fold's training rows,
-a plain ``fit`` is one fold. The fitted net is NumPy weights (``weights_``).
+a plain ``fit`` is one fold. The fitted net is NumPy weights (``weights_``: a
+(kernel, bias) pair per Dense layer).
+
+The tabular ``mlp`` (embeddings, BatchEnsemble members, AdamW, a schedule) is
+:mod:`dlrun.algorithms.keras.table_mlp`, trained by the same trainer.
 """
 
 from __future__ import annotations
@@ -26,11 +31,33 @@ class _MLPBody:
     training = TrainingParams(learning_rate=1e-3, patience=30)
     trainer = STACKED
 
+    # -- what the stacked trainer asks of a net ----------------------------------
+    def _fit_inputs(self, X: np.ndarray, y: np.ndarray):
+        """The fold's inputs as the net reads them, and their layout (None: all raw)."""
+        return X, None
+
+    def _graph_spec(self, outputs: int):
+        from dlrun.algorithms.keras.stacked import GraphSpec
+
+        return GraphSpec(
+            hidden=tuple(int(h) for h in self.hidden), outputs=outputs,
+            classification=self._classifier, dropout=float(self.dropout or 0.0),
+            loss="crossentropy" if self._classifier else "squared", selection="loss",
+            learning_rate=float(self.learning_rate), l2=float(self.l2 or 0.0),
+            epochs=int(self.epochs), batch_size=int(self.batch_size), patience=int(self.patience),
+            init="glorot", beta_2=0.999, epsilon=1e-7,
+        )
+
+    def _set_fitted(self, fitted, spec) -> None:
+        from dlrun.algorithms.keras.stacked import basic_weights
+
+        self.weights_ = basic_weights(fitted)
+
     # -- inference and saving --------------------------------------------------
     def _raw_predict(self, X) -> np.ndarray:
-        from dlrun.algorithms.keras.stacked import forward_numpy
+        from dlrun.algorithms.keras.stacked import basic_forward
 
-        return forward_numpy(self.weights_, self._prepare_x(X))
+        return basic_forward(self.weights_, self._prepare_x(X))
 
     @property
     def model_(self):
@@ -67,7 +94,13 @@ class SequenceMLPRegressor(MLPRegressor):
 def make_mlp(cls, ctx: BuildContext, params: dict[str, Any]):
     """An MLP of class ``cls`` (see dlrun.algorithms.builtin) with ``params``."""
     extra = {"n_classes": ctx.n_classes} if ctx.classification else {}
+    if "metric" in cls._get_param_names():
+        extra["metric"] = ctx.metric
     params = dict(params)
     if "hidden" in params:
         params["hidden"] = tuple(int(w) for w in params["hidden"])
-    return cls(seed=ctx.seed, **extra, **params_for(cls, params))
+    net = cls(seed=ctx.seed, **extra, **params_for(cls, params))
+    check = getattr(net, "check_params", None)
+    if check is not None:  # refuse unusable values when the net is built, not when it trains
+        check()
+    return net

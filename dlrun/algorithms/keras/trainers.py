@@ -43,7 +43,7 @@ class Trainer:
     def fit(self, net, X, y):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def fit_many(self, net, Xs, ys) -> list[Any]:
+    def fit_many(self, net, Xs, ys, seeds=None) -> list[Any]:
         raise NotImplementedError(f"{type(self).__name__} trains one net at a time")
 
 
@@ -168,10 +168,18 @@ class CompiledLoop(Trainer):
 
 class StackedTrainer(Trainer):
     """Folds of one MLP trained together (:func:`dlrun.algorithms.keras.stacked.train_stacked`):
-    each fold's copy gets NumPy weights (``weights_``), its best epoch and its curves.
+    each fold's copy gets its NumPy weights, its best epoch and its curves.
 
-    The net provides ``hidden`` and ``dropout`` besides the training parameters, and
-    predicts from ``weights_`` (see :mod:`dlrun.algorithms.keras.mlp`)."""
+    The net provides ``_fit_inputs(X, y)`` (the fold's inputs as the net reads them, fitted
+    on the fold's rows, and their :class:`~dlrun.algorithms.keras.stacked.Layout`),
+    ``_graph_spec(outputs)`` (a :class:`~dlrun.algorithms.keras.stacked.GraphSpec`), optionally
+    ``_batch(rows)`` (a fold's batch size for its number of training rows) and
+    ``_set_fitted(fitted, spec)`` (keeps what it predicts from); see
+    :mod:`dlrun.algorithms.keras.mlp` and :mod:`dlrun.algorithms.keras.table_mlp`.
+
+    Each fold draws its random numbers from its own seed: ``seeds[i]`` when given, else a
+    digest of the net's seed and the fold's rows (:func:`~dlrun.algorithms.keras.stacked.fold_seed`),
+    so a fold's net is the same whether it trains alone or beside other folds."""
 
     many = True
 
@@ -180,40 +188,36 @@ class StackedTrainer(Trainer):
         net.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
         return net
 
-    def fit_many(self, net, Xs, ys) -> list[Any]:
-        from dlrun.algorithms.keras.stacked import FoldData, train_stacked
+    def fit_many(self, net, Xs, ys, seeds=None) -> list[Any]:
+        from dlrun.algorithms.keras.backend import tf_and_keras
+        from dlrun.algorithms.keras.stacked import FoldData, fold_seed, train_stacked
 
         classification = net._classifier
         outputs = 1
         if classification:
             seen = max(int(np.max(y)) + 1 for y in ys)
             outputs = max(int(net.n_classes), seen, 2)
+        if seeds is not None and len(seeds) != len(Xs):
+            raise ValueError(f"{len(seeds)} seeds for {len(Xs)} folds")
         folds, copies = [], []
-        for X, y in zip(Xs, ys, strict=True):
+        for i, (X, y) in enumerate(zip(Xs, ys, strict=True)):
             est = clone(net)
             X = est._prepare_x(X)
             y_fit = est._fit_targets(np.asarray(y), outputs)
-            x_tr, y_tr, x_val, y_val = est._split_validation(X, y_fit)
-            folds.append(FoldData(x_tr, y_tr, x_val, y_val))
+            seed = int(seeds[i]) if seeds is not None else fold_seed(net.seed, X, y_fit)
             est.n_features_in_ = X.shape[1]
+            X, layout = est._fit_inputs(X, y_fit)
+            x_tr, y_tr, x_val, y_val = est._split_validation(X, y_fit)
+            batch = est._batch(len(x_tr)) if hasattr(est, "_batch") else None  # the fold's own
+            folds.append(FoldData(x_tr, y_tr, x_val, y_val, layout, seed, batch))
             copies.append(est)
+        spec = net._graph_spec(outputs)
+        tf_and_keras()  # importing TensorFlow is the process's start-up, not this fit's time
         start = time.perf_counter()
-        nets = train_stacked(
-            folds,
-            hidden=tuple(int(h) for h in net.hidden),
-            outputs=outputs,
-            classification=classification,
-            dropout=float(net.dropout or 0.0),
-            l2=float(net.l2 or 0.0),
-            learning_rate=float(net.learning_rate),
-            epochs=int(net.epochs),
-            batch_size=int(net.batch_size),
-            patience=int(net.patience),
-            seed=int(net.seed),
-        )
+        nets = train_stacked(folds, spec)
         seconds = (time.perf_counter() - start) / len(copies)
         for est, fitted in zip(copies, nets, strict=True):
-            est.weights_ = fitted.weights
+            est._set_fitted(fitted, spec)
             est.epochs_trained_ = fitted.epochs
             est.best_epoch_ = fitted.best_epoch
             est.history_ = [(fitted.best_epoch, fitted.best_val_loss)]
