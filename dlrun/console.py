@@ -81,11 +81,20 @@ def leaderboard_table(board: dict):
     for i, row in enumerate(board["rows"], 1):
         same = "yes" if row.get("same_as_best") else ""
         style = "bold green" if i == 1 else ("green" if same else "")
-        others = len(row.get("views") or []) - 1
+        # the views fitted once for this row ("views") and those that tied it exactly ("tied_views")
+        others = len(_views(row)) - 1
         view = row["view"] + (f" (+{others} equal)" if others > 0 else "")
         table.add_row(str(i), row["algorithm"], view, _fmt(row["mean"]), _fmt(row["std"]),
                       f"{row['fit_seconds']:.2f}", same, style=style)
     return table
+
+
+def _views(row: dict) -> list[str]:
+    out: list[str] = []
+    for view in [row["view"], *(row.get("views") or []), *(row.get("tied_views") or [])]:
+        if view not in out:
+            out.append(view)
+    return out
 
 
 def summary_lines(board: dict) -> list[str]:
@@ -101,10 +110,11 @@ def summary_lines(board: dict) -> list[str]:
     ref = board.get("reference")
     if ref and ref.get("good") is not None:
         lines.append(f"published ({ref.get('protocol', '')}): naive {ref.get('naive')}, good {ref['good']}")
-    equal = [r for r in rows if len(r.get("views") or []) > 1]
+    equal = [r for r in rows if len(_views(r)) > 1]
     if equal:
-        lines.append("(+N equal): the same model on N other views, fitted once -- "
-                     + "; ".join(f"{r['algorithm']}: {', '.join(r['views'])}" for r in equal[:3])
+        lines.append("(+N equal): the same model on N other views (fitted once, or scoring exactly the "
+                     "same on every fold) -- "
+                     + "; ".join(f"{r['algorithm']}: {', '.join(_views(r))}" for r in equal[:3])
                      + ("; ..." if len(equal) > 3 else ""))
     raced = board.get("raced") or []
     if raced:

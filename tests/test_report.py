@@ -187,8 +187,8 @@ def test_entry_files_and_headline(tmp_path):
     assert "![Fold scores per algorithm](figures/scores.png)" in readme
     assert "300 computed" in readme and "30 reused" in readme
     assert "| svm | power | ValueError: negative values" in readme
-    assert "Scaling the inputs mattered for" in readme
-    assert "svm " in readme.split("Scaling the inputs mattered for", 1)[1].split("\n")[0]
+    assert "Scaling the inputs helped significantly" in readme
+    assert "svm " in readme.split("Scaling the inputs helped significantly", 1)[1].split("\n")[0]
     assert "[model/model.joblib](model/model.joblib)" in readme
     assert "Published reference" not in readme  # no reference given
 
@@ -336,11 +336,11 @@ def test_everything_from_the_data_is_escaped(tmp_path):
 def test_lessons_come_from_the_leaderboard():
     lessons = derive_lessons(_leaderboard())
     text = "\n".join(lessons)
-    assert "within noise of the best" in text and "svm (standardize)" in text
+    assert "no significant difference from the best" in text and "svm (standardize)" in text
     deep = next(s for s in lessons if s.startswith("The best deep net"))
     assert "mlp (standardize)" in deep and "the bar, xgboost (raw)" in deep
-    scaling = next(s for s in lessons if s.startswith("Scaling the inputs mattered"))
-    assert "svm" in scaling and "mlp" in scaling
+    scaling = next(s for s in lessons if s.startswith("Scaling the inputs helped significantly"))
+    assert "svm" in scaling and "p < 0.001" in scaling
     assert any("failed" in s and "svm on power" in s for s in lessons)
     assert any("Every algorithm beat the naive baseline" in s for s in lessons)
 

@@ -90,7 +90,7 @@ def test_report_p_values_equal_the_leaderboards(tmp_path):
     sentence = next(s for s in headline_sentences(ReportContext(spec=_spec(), leaderboard=board))
                     if s.startswith("Against the bar"))
     assert fmt.p_is(bar["p_value"]) in sentence
-    assert ("a real difference" in sentence) is (not bar["same_as_best"])
+    assert ("a significant difference" in sentence) is (not bar["same_as_best"])
 
 
 def test_old_leaderboards_fall_back_to_their_folds():

@@ -326,8 +326,10 @@ def test_every_algorithm_has_a_row_then_report_and_predict(tmp_path, monkeypatch
     assert set(best) >= {"baseline", "linear", "naive_bayes", "nbsvm", "svm", "xgboost", "mlp", "cnn",
                          "lstm"}
     assert {r["view"] for r in board["rows"] if r["algorithm"] == "cnn"} == {"tokens"}
-    assert {r["view"] for r in board["rows"] if r["algorithm"] == "nbsvm"} == {
-        "bow", "counts", "tfidf", "char_tfidf"}
+    # NBSVM binarises its input, so views that differ only in term weights tie exactly and
+    # share one row (tied_views)
+    assert {v for r in board["rows"] if r["algorithm"] == "nbsvm"
+            for v in [r["view"], *r.get("tied_views", [])]} == {"bow", "counts", "tfidf", "char_tfidf"}
     assert best["baseline"]["mean"] == pytest.approx(1 / 3, abs=0.01)
     for name in ("linear", "naive_bayes", "nbsvm", "svm"):
         assert best[name]["mean"] > 0.8, best[name]

@@ -57,7 +57,7 @@ from dlrun.algorithms.ensemble import (
 from dlrun.catalogue import BASELINE, METRICS, NAIVE, is_classification, role_of
 from dlrun.evaluation.candidates import job_key
 from dlrun.evaluation.jobs import Prediction
-from dlrun.evaluation.metrics import score_all
+from dlrun.evaluation.metrics import mean_metrics, score_all
 
 #: Leaderboard names and role of the rows made here; the view label of their rows.
 ENSEMBLE, STACKED, ROLE, VIEW = "ensemble", "stack", "ensemble", "members"
@@ -301,6 +301,8 @@ class Builder:
             "mean": round(float(np.nanmean(arr)), 6), "std": round(float(np.nanstd(arr)), 6),
             "scores": [None if not math.isfinite(s) else round(float(s), 6) for s in arr],
             "fit_seconds": round(float(np.mean(fit)), 4), "n_folds": len(folds),
+            # every metric of the task, mean over the folds (as the runner's rows carry them)
+            "metrics": mean_metrics([p[2] for p in put]),
             "method": (f"greedy ensemble selection with replacement (Caruana et al. 2004: {STEPS} steps "
                        f"from the {INIT} best-ranked members)"
                        if method == AVERAGE else

@@ -151,3 +151,14 @@ def score_all(task: str, y_true, y_pred, y_score, n_classes: int, kind: str | No
             value = math.nan
         out[name] = value
     return out
+
+
+def mean_metrics(per_fold: list[dict]) -> dict[str, float | None]:
+    """Each metric's mean over the folds that scored it (None when none did)."""
+    out: dict[str, float | None] = {}
+    for name in per_fold[0] if per_fold else {}:
+        values = np.asarray([m.get(name, math.nan) if m.get(name) is not None else math.nan
+                             for m in per_fold], float)
+        values = values[np.isfinite(values)]
+        out[name] = round(float(values.mean()), 6) if len(values) else None
+    return out

@@ -21,6 +21,7 @@ from dlrun.data.dataset import Dataset
 from dlrun.evaluation.callbacks import CallbackList, ProgressCallback, StopCandidate
 from dlrun.evaluation.candidates import Candidate, job_key
 from dlrun.evaluation.jobs import Job, JobData
+from dlrun.evaluation.metrics import mean_metrics
 from dlrun.evaluation.resampling import Plan
 from dlrun.evaluation.stats import mark_same_as_best
 from dlrun.evaluation.store import ResultStore
@@ -324,6 +325,12 @@ def _clean(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
+def _tie_key(value: float | None) -> float | None:
+    """A fold's metric as exact ties compare it: rounded to 9 decimals (None when missing)."""
+    value = _clean(value)
+    return None if value is None or not math.isfinite(value) else round(float(value), 9)
+
+
 def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: list[Candidate],
                 grid: GridResult, notes: list[str]) -> dict[str, Any]:
     from dlrun.catalogue import role_of
@@ -331,10 +338,19 @@ def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: li
     info = METRICS.get(metric)
     fold_ids = [f.id for f in plan.folds]
     rows = []
+    seen: dict[tuple, dict] = {}  # (algorithm, every fold's every metric) -> the row kept
     for cand in candidates:
         per_fold = grid.results.get((cand.name, cand.view), {})
         if any(fid not in per_fold for fid in fold_ids):
             continue  # incomplete (failed or interrupted): not ranked
+        # an exact tie with a row of the same algorithm on another view (every metric of every
+        # fold equal: the same predictions) is that row, listed under its "tied_views"
+        # (to 9 decimals: a transform the model is invariant to may still move the last bits)
+        signature = (cand.name, tuple(tuple(sorted((k, _tie_key(v)) for k, v in per_fold[f]["metrics"].items()))
+                                      for f in fold_ids))
+        if signature in seen:
+            seen[signature].setdefault("tied_views", []).extend([cand.view, *cand.also])
+            continue
         scores = [per_fold[fid]["metrics"].get(metric, math.nan) for fid in fold_ids]
         arr = np.asarray(scores, dtype=float)
         if np.all(np.isnan(arr)):
@@ -342,6 +358,7 @@ def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: li
                                   "error": f"{metric} could not be computed (no scores/probabilities)"})
             continue
         fit = [per_fold[fid]["fit_seconds"] for fid in fold_ids]
+        metrics = mean_metrics([per_fold[fid]["metrics"] for fid in fold_ids])
         rows.append({
             "algorithm": cand.name,
             "view": cand.view,
@@ -351,9 +368,12 @@ def leaderboard(project: str, task: str, metric: str, plan: Plan, candidates: li
             "scores": [_clean(round(float(s), 6)) for s in arr],
             "fit_seconds": round(float(np.mean(fit)), 4),
             "n_folds": len(fold_ids),
+            # every metric of the task (the per-fold scores hold them all), mean over the folds
+            "metrics": metrics,
         })
         if cand.also:  # the same model on these views too: one row stands for them all
             rows[-1]["views"] = [cand.view, *cand.also]
+        seen[signature] = rows[-1]
     sign = -1.0 if info.greater_is_better else 1.0
     # ties break on the spread, then the names: never on timings, so the same
     # spec and seed always give the same leaderboard

@@ -113,6 +113,27 @@ def label(row: dict) -> str:
     return f"{row.get('algorithm')} ({row.get('view')})"
 
 
+def views_of(row: dict) -> list[str]:
+    """Every view a row stands for: its own, those it was fitted once for (``views``) and those
+    that tied it exactly on every fold (``tied_views``), in that order, each once."""
+    out: list[str] = []
+    for view in [row.get("view"), *(row.get("views") or []), *(row.get("tied_views") or [])]:
+        if view is not None and str(view) not in out:
+            out.append(str(view))
+    return out
+
+
+def view_text(row: dict) -> str:
+    """``raw`` or, for a row standing for several views, ``raw = standardize = normalize``."""
+    return " = ".join(views_of(row)) or str(row.get("view"))
+
+
+def same_scores(a: dict, b: dict) -> bool:
+    """Exactly the same score on every fold (and at least one score)."""
+    sa, sb = list(a.get("scores") or []), list(b.get("scores") or [])
+    return bool(sa) and sa == sb
+
+
 def n_folds(row: dict) -> int:
     return int(row.get("n_folds") or len(row.get("scores") or []))
 
@@ -160,14 +181,21 @@ def leaderboard_test(a: dict, b: dict, leaderboard: dict) -> tuple[float | None,
     return pair[1]["p_value"], bool(pair[1]["same_as_best"])
 
 
+#: The names of the tests behind a verdict, as sentences give them.
+TTEST = "corrected resampled t-test"
+TESTS = {"diebold-mariano": "Diebold-Mariano test"}
+
+
 def compare(a: dict, b: dict, leaderboard: dict) -> dict:
     """Row ``a`` against row ``b``: ``margin`` (positive: a is better), ``p_value`` (None when
     the leaderboard's test cannot compare them, e.g. too few scores), ``real`` (the test tells
-    them apart) and ``tested``."""
+    them apart at the leaderboard's level), ``tested`` and ``test`` (its name)."""
     gib = bool(leaderboard.get("greater_is_better", True))
     margin = better_by(float(a["mean"]), float(b["mean"]), gib)
     p, same = leaderboard_test(a, b, leaderboard)
-    return {"margin": margin, "p_value": p, "real": not same and p is not None, "tested": p is not None}
+    paired = a.get("resampling") == b.get("resampling")
+    return {"margin": margin, "p_value": p, "real": not same and p is not None, "tested": p is not None,
+            "test": TTEST if paired else f"{TTEST}, unpaired (different resamplings)"}
 
 
 def versus_best(best: dict, row: dict, leaderboard: dict) -> dict:
@@ -181,7 +209,18 @@ def versus_best(best: dict, row: dict, leaderboard: dict) -> dict:
         cmp["p_value"] = float(p) if finite(p) else None
         cmp["tested"] = cmp["p_value"] is not None
         cmp["real"] = not bool(row.get("same_as_best")) and cmp["tested"]
+        if row.get("test"):
+            cmp["test"] = TESTS.get(str(row["test"]), str(row["test"]))
     return cmp
+
+
+def significance(cmp: dict, fmt: Formatter) -> str:
+    """``a significant difference (corrected resampled t-test, p = 0.012)``, ``no significant
+    difference (..., p = 0.31)``, or why it was not tested."""
+    if not cmp.get("tested"):
+        return "not tested: too few fold scores"
+    word = "a significant difference" if cmp["real"] else "no significant difference"
+    return f"{word} ({cmp.get('test') or TTEST}, {fmt.p_is(cmp['p_value'])})"
 
 
 def summarize(leaderboard: dict) -> dict:
@@ -235,9 +274,12 @@ class Formatter:
         return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
     def p(self, value: Any) -> str:
+        """A p-value: three decimals, four near the 0.05 level (so 0.0496 never reads 0.050)."""
         if not finite(value):
             return "n/a"
-        return "<0.001" if value < 0.001 else f"{value:.3f}"
+        if value < 0.001:
+            return "<0.001"
+        return f"{value:.4f}" if 0.04 <= value < 0.06 else f"{value:.3f}"
 
     def p_is(self, value: Any) -> str:
         """``p = 0.030``, ``p < 0.001``."""

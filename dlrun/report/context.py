@@ -47,6 +47,13 @@ class ReportContext:
     predictions: Callable[[dict], list] | None = None
     #: ``row -> [(Fold, dict)]``: what each fold's model recorded (a net's ``curves``)
     extras: Callable[[dict], list] | None = None
+    #: ``rows -> model``: the final model's recipe fitted on those rows of the data only (the
+    #: explanations score it on the rows it did not see); None outside a run
+    fit_on: Callable[[Any], Any] | None = None
+    #: the folds of the leaderboard's resampling (``dlrun.evaluation.resampling.Fold``)
+    folds: list = field(default_factory=list)
+    #: which stored evaluation the report uses (``file``, ``created``): see :mod:`.evaluation`
+    evaluation: dict = field(default_factory=dict)
     created: str = field(default_factory=now)
 
     def __post_init__(self):
@@ -54,6 +61,7 @@ class ReportContext:
         self.leaderboard = dict(self.leaderboard or {})
         self.final_model = dict(self.final_model or {})
         self.data_summary = dict(self.data_summary or {})
+        self.evaluation = dict(self.evaluation or {})
 
     # -- stored results of the evaluation ---------------------------------------------
     def out_of_fold(self, row: dict) -> list | None:
@@ -100,6 +108,25 @@ class ReportContext:
         from dlrun.report.lessons import derive_lessons
 
         return derive_lessons(self.leaderboard, self.fmt)
+
+    @cached_property
+    def flags(self) -> list[dict]:
+        """What makes the evaluation less than the spec's full protocol (quick, partial, raced,
+        out of time), each ``{"flag", "text"}``."""
+        from dlrun.report.evaluation import protocol_flags
+
+        return protocol_flags(self.leaderboard)
+
+    @cached_property
+    def profile(self) -> dict | None:
+        """The data profile (:mod:`dlrun.data.profile`) of the loaded data; None outside a
+        run or when the inputs are not a table of named columns."""
+        if self.dataset is None:
+            return None
+        from dlrun.data.profile import profile_dataset
+
+        return profile_dataset(self.dataset, self.metric_key, int(getattr(getattr(
+            self.spec, "evaluation", None), "seed", 0) or 0))
 
     @property
     def best(self) -> dict | None:

@@ -70,13 +70,11 @@ def ensemble_sentences(leaderboard: dict, fmt: A.Formatter) -> list[str]:
                     f"{seen if seen is not None else 'unknown'}.")
         if single is not None:
             cmp = A.compare(row, single, leaderboard)
-            verdict = ("a real difference" if cmp["real"] else "within noise" if cmp["tested"]
-                       else "not tested")
             word = "better" if cmp["margin"] > 0 else "worse" if cmp["margin"] < 0 else "no different"
             sentence += (f" It scores {fmt(row['mean'])} ± {fmt(row.get('std'))} against "
                          f"{fmt(single['mean'])} ± {fmt(single.get('std'))} for the best single "
-                         f"candidate, {A.label(single)}: {fmt(abs(cmp['margin']))} {word}, "
-                         f"{verdict} ({fmt.p_text(cmp)}, paired on the same folds).")
+                         f"candidate, {A.label(single)}: {fmt(abs(cmp['margin']))} {word}; "
+                         f"{A.significance(cmp, fmt)}, paired on the same folds.")
         out.append(sentence)
     return out
 
@@ -174,10 +172,11 @@ def more_data_sentence(curve: dict, document: dict, fmt: A.Formatter) -> str | N
         return (f"{_name(curve)} is still learning: {step} it improved ({scores}, {p}), so more "
                 "data would likely help it.")
     if cmp["margin"] > 0:
-        return (f"{_name(curve)} has levelled off: {step} it gained only {fmt(cmp['margin'])}, "
-                f"within noise ({p}), so more data of this kind is unlikely to help it much.")
-    return (f"{_name(curve)} has levelled off: {step} it did not improve ({scores}, {p}), so "
-            "more data would not help it.")
+        return (f"{_name(curve)}: {step} it gained {fmt(cmp['margin'])} ({scores}), no significant "
+                f"difference ({A.TTEST}, {p}): no evidence that more data of this kind would help "
+                "it, though a test on these folds cannot rule it out.")
+    return (f"{_name(curve)}: {step} it did not improve ({scores}; {A.TTEST}, {p}): no sign that more data "
+            "of this kind would help it.")
 
 
 def _kind_of_bar(curve: dict) -> str:
@@ -216,12 +215,14 @@ def net_versus_bar_sentence(document: dict, fmt: A.Formatter) -> str | None:
         return f"{span[0].upper()}{span[1:]} {gains} (too few folds to test the difference)."
     shown = fmt.p_is(p)
     if p < ALPHA and mean_net > mean_bar:
-        verdict = f"the net gains more from data than {trees} (a real difference, {shown})"
+        verdict = (f"the net gains more from data than {trees} (a significant difference, "
+                   f"{A.TTEST}, {shown})")
     elif p < ALPHA:
-        verdict = f"{trees} gain more from data than the net (a real difference, {shown})"
+        verdict = (f"{trees} gain more from data than the net (a significant difference, "
+                   f"{A.TTEST}, {shown})")
     else:
-        verdict = (f"the net does not gain more from data than {trees}: the difference is within "
-                   f"noise ({shown})")
+        verdict = (f"no significant difference between the two gains ({A.TTEST}, {shown}), which "
+                   f"does not show that the net gains no more from data than {trees}")
     return f"{span[0].upper()}{span[1:]} {gains}: {verdict}."
 
 
@@ -245,9 +246,9 @@ def overall_sentence(document: dict, fmt: A.Formatter) -> str | None:
         return (f"More data would still help: the best of these candidates, {_name(best)}, was "
                 f"still improving at the full training size ({fmt.p_is(cmp['p_value'])}).")
     if cmp["tested"]:
-        return (f"More data is unlikely to help much: the best of these candidates, {_name(best)}, "
-                f"had levelled off by the full training size ({fmt.p_is(cmp['p_value'])}); better "
-                "features or models are the likelier gain.")
+        return (f"No evidence that more data would help: the best of these candidates, {_name(best)}, "
+                f"showed no significant gain over the last step to the full training size ({A.TTEST}, "
+                f"{fmt.p_is(cmp['p_value'])}); better features or models may be the likelier gain.")
     return None
 
 

@@ -3,9 +3,15 @@
 No sentence is canned and no algorithm or view is named here: the floor, the
 bar and the nets are found by their catalogue role, scaling by the views'
 traits and the algorithms' invariances, tuned rows and ensembles by the role a
-row carries (:mod:`dlrun.report.analysis`). Every "within noise" is the
-leaderboard's own t-test. The sentences are plain text; the renderers escape
-them.
+row carries (:mod:`dlrun.report.analysis`). Every comparison is the
+leaderboard's own test at its level (:data:`dlrun.evaluation.stats.ALPHA`),
+and a sentence says only what that test supports: "a significant difference
+(test, p)" or "no significant difference (test, p)" -- never "no difference",
+never a cause inferred from a test that failed to find one. Exact ties (the same
+score on every fold) are named as ties, never broken silently. Under the quick
+protocol a first sentence says how weak its tests are. The sentences are plain
+text; the renderers escape them. ``tests/test_report_lessons.py`` pins the
+wording on crafted leaderboards.
 """
 
 from __future__ import annotations
@@ -24,12 +30,16 @@ from dlrun.report.analysis import (
     is_tuned,
     join_words,
     label,
+    n_folds,
     names_with_role,
     rescales,
+    same_scores,
     scaling_can_matter,
     scored_rows,
+    significance,
     untuned_name,
     versus_best,
+    views_of,
 )
 
 
@@ -40,23 +50,59 @@ def derive_lessons(leaderboard: dict, fmt: Formatter | None = None) -> list[str]
     if not rows:
         return ["No algorithm produced a score, so there is nothing to compare."]
     lessons: list[str] = []
-    for lesson in (_ties, _nets_and_bar, _scaling, _views, _floor, _tuning, _learning_curve, _spread,
-                   _failures):
+    for lesson in (_protocol, _ties, _nets_and_bar, _scaling, _views, _floor, _tuning, _learning_curve,
+                   _spread, _failures):
         lessons.extend(lesson(leaderboard, rows, fmt))
     return lessons
 
 
+def _alpha() -> float:
+    from dlrun.evaluation.stats import ALPHA
+
+    return ALPHA
+
+
+def _level() -> str:
+    return f"the {100 * _alpha():g}% level"
+
+
+def _protocol(leaderboard, rows, fmt) -> list[str]:
+    """A quick protocol makes every test below weak: say so first."""
+    options = leaderboard.get("options") or {}
+    if not options.get("quick"):
+        return []
+    n = n_folds(rows[0])
+    protocol = leaderboard.get("protocol") or {}
+    shape = (f"{protocol['folds']} folds x {protocol['repeats']} repeat{'s' if protocol['repeats'] != 1 else ''}"
+             if protocol.get("folds") and protocol.get("repeats") else "fewer folds than project.yaml asks")
+    return [f"These scores come from the quick protocol ({shape}, {n} fold scores a candidate): a test "
+            f"on {n} scores finds only large differences, so each \"no significant difference\" below is "
+            "weak evidence that two candidates are alike. Run `dlrun evaluate` without --quick for "
+            "project.yaml's full protocol before choosing a model."]
+
+
 def _ties(leaderboard, rows, fmt) -> list[str]:
-    """Which algorithms are statistically tied with the best."""
+    """Exact ties with the best, then the algorithms the test cannot tell from the best."""
     best, per_algo = rows[0], best_per_algorithm(rows)
     metric = str(leaderboard.get("metric_label") or leaderboard.get("metric") or "score")
-    tied = [r for r in per_algo[1:] if r.get("same_as_best")]
+    out = []
+    exact = [r for r in per_algo[1:] if same_scores(r, best)]
+    if exact:
+        out.append(f"{join_words([label(r) for r in exact])} scored exactly what the best, {label(best)}, "
+                   f"scored on every fold ({fmt(best['mean'])}): an exact tie, which the leaderboard "
+                   "orders by name, not by merit.")
+    others = [r for r in per_algo[1:] if r not in exact]
+    tied = [r for r in others if r.get("same_as_best")]
     if tied:
-        names = [f"{label(r)} {fmt(r['mean'])}" for r in tied]
+        cmps = [(r, versus_best(best, r, leaderboard)) for r in tied]
+        names = [f"{label(r)} {fmt(r['mean'])} ({fmt.p_text(c)})" for r, c in cmps]
+        test = cmps[0][1].get("test") or "the leaderboard's test"
         text = (
-            f"{len(tied)} other algorithm{'s are' if len(tied) > 1 else ' is'} within noise of the "
-            f"best, {label(best)} {fmt(best['mean'])}: {join_words(names)}. "
-            "The leaderboard cannot separate them; pick among them on cost or simplicity."
+            f"{len(tied)} other algorithm{'s show' if len(tied) > 1 else ' shows'} no significant "
+            f"difference from the best, {label(best)} {fmt(best['mean'])}, at {_level()} ({test}): "
+            f"{join_words(names)}. The test cannot separate them on these fold scores (which is not "
+            "proof that they are equal); pick among them on cost or simplicity, or evaluate with more "
+            "folds."
         )
         timed = [r for r in (best, *tied) if finite(r.get("fit_seconds"))]
         if len(timed) > 1:
@@ -67,15 +113,16 @@ def _ties(leaderboard, rows, fmt) -> list[str]:
                     f"{fmt.seconds(cheapest['fit_seconds'])} s against "
                     f"{fmt.seconds(best['fit_seconds'])} s for the winner."
                 )
-        return [text]
-    if len(per_algo) > 1:
-        runner = per_algo[1]
+        out.append(text)
+    elif others:
+        runner = others[0]
         cmp = versus_best(best, runner, leaderboard)
-        return [
-            f"No other algorithm is within noise of {label(best)}: the runner-up, {label(runner)}, "
-            f"is {fmt(abs(cmp['margin']))} {metric} behind ({fmt.p_text(cmp)})."
-        ]
-    return []
+        untested = [r for r in others if not versus_best(best, r, leaderboard)["tested"]]
+        head = ("Every other algorithm scored significantly below the best" if not untested else
+                "No other algorithm was found alike to the best")
+        out.append(f"{head}, {label(best)} {fmt(best['mean'])}: the runner-up, {label(runner)}, is "
+                   f"{fmt(abs(cmp['margin']))} {metric} behind: {significance(cmp, fmt)}.")
+    return out
 
 
 def _nets_and_bar(leaderboard, rows, fmt) -> list[str]:
@@ -88,22 +135,22 @@ def _nets_and_bar(leaderboard, rows, fmt) -> list[str]:
         return []
     cmp = compare(deep, bar, leaderboard)
     the_bar = f"the bar, {label(bar)} {fmt(bar['mean'])}"
+    gap = fmt(abs(cmp["margin"]))
     if not cmp["tested"]:
-        verdict = (f"scored {fmt(abs(cmp['margin']))} {'better' if cmp['margin'] > 0 else 'worse'} "
-                   f"than {the_bar}")
+        verdict = f"scored {gap} {'above' if cmp['margin'] > 0 else 'below'} {the_bar}"
     elif cmp["margin"] > 0 and cmp["real"]:
-        verdict = f"beat {the_bar}, by {fmt(cmp['margin'])} and the difference is real"
+        verdict = f"beat {the_bar}, by {gap}"
     elif cmp["margin"] > 0:
-        verdict = f"scored {fmt(cmp['margin'])} better than {the_bar}, but the difference is within noise"
-    elif cmp["real"]:
-        verdict = f"did not beat {the_bar}: the bar is {fmt(-cmp['margin'])} better and the gap is real"
+        verdict = f"scored {gap} above {the_bar}, which does not show that it beats the bar"
+    elif cmp["margin"] < 0:
+        verdict = f"did not beat {the_bar}, scoring {gap} below it"
     else:
-        verdict = f"did not beat {the_bar}; the {fmt(-cmp['margin'])} gap is within noise"
+        verdict = f"scored exactly the mean of {the_bar}"
     cost = ""
     if finite(deep.get("fit_seconds")) and finite(bar.get("fit_seconds")) and float(bar["fit_seconds"]) > 0:
         ratio = float(deep["fit_seconds"]) / float(bar["fit_seconds"])
         cost = f" It cost {ratio:.1f}x the fit time of the bar."
-    return [f"The best deep net, {label(deep)} {fmt(deep['mean'])}, {verdict} ({fmt.p_text(cmp)}).{cost}"]
+    return [f"The best deep net, {label(deep)} {fmt(deep['mean'])}, {verdict}: {significance(cmp, fmt)}.{cost}"]
 
 
 def _scaling(leaderboard, rows, fmt) -> list[str]:
@@ -121,58 +168,100 @@ def _scaling(leaderboard, rows, fmt) -> list[str]:
         if not cmp["tested"]:
             continue
         text = (f"{algorithm} {fmt(scaled['mean'])} on {scaled['view']} vs {fmt(plain['mean'])} "
-                f"on {plain['view']}")
+                f"on {plain['view']} ({fmt.p_is(cmp['p_value'])})")
         if cmp["real"] and cmp["margin"] > 0:
             helped.append(text)
         elif cmp["real"]:
             hurt.append(text)
         else:
             no_effect.append(text)
+    test = "corrected resampled t-test"
     out = []
     if helped:
-        out.append(f"Scaling the inputs mattered for {join_words(helped)}.")
+        out.append(f"Scaling the inputs helped significantly ({test}, {_level()}): {join_words(helped)}.")
     if no_effect:
-        out.append(f"Scaling made no real difference for {join_words(no_effect)} (within noise)"
-                   + (", so the inputs were already on comparable scales." if not helped else "."))
+        out.append(f"Scaling the inputs showed no significant difference ({test}, {_level()}) for "
+                   f"{join_words(no_effect)}: the test did not confirm a gap on these fold scores, "
+                   "which does not show that scaling makes no difference.")
     if hurt:
-        out.append(f"Scaling hurt {join_words(hurt)}.")
+        out.append(f"Scaling the inputs hurt significantly ({test}, {_level()}): {join_words(hurt)}.")
     return out
 
 
 def _views(leaderboard, rows, fmt) -> list[str]:
-    """Which view won most often (ensembles, made of several views, left out)."""
-    per_algo = [r for r in best_per_algorithm(rows) if not is_ensemble(r)]
-    rows = [r for r in rows if not is_ensemble(r)]
-    views = {str(r.get("view")) for r in rows}
-    if len(views) < 2 or len(per_algo) < 2:
+    """Which view gave each algorithm its highest mean (exact ties count for every tied view;
+    algorithms that scored the same on every view are set apart; ensembles, made of several
+    views, left out)."""
+    rows = [r for r in rows if not is_ensemble(r) and not is_tuned(r)]
+    views = {v for r in rows for v in views_of(r)}
+    if len(views) < 2:
         return []
     wins: dict[str, int] = {}
-    for r in per_algo:
-        wins[str(r.get("view"))] = wins.get(str(r.get("view")), 0) + 1
-    top_view, count = max(wins.items(), key=lambda kv: kv[1])
-    text = f"'{top_view}' was the best view for {count} of {len(per_algo)} algorithms."
-    never = sorted(views - set(wins))
-    if never:
-        text += f" {join_words([repr(v) for v in never])} never gave an algorithm its best score."
-    return [text]
+    counted, indifferent = 0, []
+    for top in best_per_algorithm(rows):
+        mine = [r for r in rows if r["algorithm"] == top["algorithm"]]
+        tried = {v for r in mine for v in views_of(r)}
+        best = {v for r in mine if float(r["mean"]) == float(top["mean"]) for v in views_of(r)}
+        if len(tried) < 2:
+            continue
+        if best == tried:
+            indifferent.append(str(top["algorithm"]))
+            continue
+        counted += 1
+        for view in best:
+            wins[view] = wins.get(view, 0) + 1
+    out = []
+    if counted >= 2:
+        top_count = max(wins.values())
+        leaders = sorted(v for v, c in wins.items() if c == top_count)
+        quoted = join_words([repr(v) for v in leaders])
+        text = (f"By mean score, {quoted} {'was' if len(leaders) == 1 else 'were each'} the best view "
+                f"for {top_count} of the {counted} algorithms whose score changed with the view "
+                "(a view tied exactly with another is counted for both; the scaling lesson says which "
+                "gaps are significant).")
+        never = sorted(views - set(wins))
+        if never:
+            text += (f" {join_words([repr(v) for v in never])} never gave one of them its highest mean.")
+        out.append(text)
+    if indifferent:
+        out.append(f"{join_words(indifferent)} scored exactly the same on every view "
+                   f"{'it was' if len(indifferent) == 1 else 'they were'} ranked on: the view made no "
+                   "difference to "
+                   f"{'it' if len(indifferent) == 1 else 'them'} (a model that ignores its inputs or is "
+                   "unchanged by rescaling).")
+    return out
 
 
 def _floor(leaderboard, rows, fmt) -> list[str]:
-    """Algorithms that did not beat the naive floor."""
+    """Algorithms that did not beat the naive floor, and whether the others did so significantly."""
     baseline = first(rows, has_role(BASELINE))
     if not baseline:
         return []
     gib = bool(leaderboard.get("greater_is_better", True))
-    per_algo = best_per_algorithm(rows)
-    losers = [r for r in per_algo if r["algorithm"] != baseline["algorithm"]
-              and better_by(float(r["mean"]), float(baseline["mean"]), gib) <= 0]
+    per_algo = [r for r in best_per_algorithm(rows) if r["algorithm"] != baseline["algorithm"]]
+    if not per_algo:
+        return []
+    floor = f"the naive baseline ({fmt(baseline['mean'])})"
+    losers = [r for r in per_algo if better_by(float(r["mean"]), float(baseline["mean"]), gib) <= 0]
+    above = [(r, compare(r, baseline, leaderboard)) for r in per_algo if r not in losers]
+    real = [r for r, c in above if c["real"]]
+    unsure = [(r, c) for r, c in above if not c["real"]]
+    out = []
     if losers:
-        return [f"{join_words([label(r) for r in losers])} did not beat the naive baseline "
-                f"({fmt(baseline['mean'])}): they learned nothing useful here."]
-    if len(per_algo) > 1:
-        return [f"Every algorithm beat the naive baseline ({fmt(baseline['mean'])}), "
-                "so the data carries signal all of them can use."]
-    return []
+        out.append(f"{join_words([label(r) for r in losers])} did not beat {floor} on the mean: "
+                   f"{'it' if len(losers) == 1 else 'they'} did no better here than a model that ignores "
+                   "the inputs.")
+    if real:
+        worst = max((c["p_value"] for r, c in above if c["real"]), default=None)
+        who = "Every algorithm" if len(real) == len(per_algo) else f"{len(real)} of {len(per_algo)} algorithms"
+        out.append(f"{who} beat {floor} significantly (corrected resampled t-test, largest "
+                   f"{fmt.p_is(worst)}): the inputs carry signal that {'they' if len(real) > 1 else 'it'} "
+                   "can use.")
+    if unsure:
+        listed = [f"{label(r)} {fmt(r['mean'])} ({fmt.p_text(c)})" for r, c in unsure]
+        out.append(f"{join_words(listed)} "
+                   f"scored above {floor} with no significant difference from it ({_level()}).")
+    return out
 
 
 def _tuning(leaderboard, rows, fmt) -> list[str]:
@@ -183,12 +272,9 @@ def _tuning(leaderboard, rows, fmt) -> list[str]:
         if not plain:
             continue
         cmp = compare(tuned, plain, leaderboard)
-        how = "improved" if cmp["margin"] > 0 else "did not improve"
-        verdict = ("a real gain" if cmp["real"] and cmp["margin"] > 0
-                   else "a real loss" if cmp["real"] else "within noise" if cmp["tested"]
-                   else "not tested")
-        out.append(f"Tuning {how} {plain['algorithm']}: {fmt(plain['mean'])} -> {fmt(tuned['mean'])} "
-                   f"({fmt(cmp['margin'], signed=True)}, {verdict}).")
+        how = "raised" if cmp["margin"] > 0 else "did not raise"
+        out.append(f"Tuning {how} {plain['algorithm']}'s mean: {fmt(plain['mean'])} -> {fmt(tuned['mean'])} "
+                   f"({fmt(cmp['margin'], signed=True)}): {significance(cmp, fmt)}.")
         searched = tuned.get("tuning_score")
         if finite(searched):
             gib = bool(leaderboard.get("greater_is_better", True))
@@ -202,14 +288,13 @@ def _tuning(leaderboard, rows, fmt) -> list[str]:
     single = first(rows, lambda r: not is_ensemble(r) and not is_tuned(r))
     for ensemble in [r for r in rows if is_ensemble(r)] if single else []:
         cmp = compare(ensemble, single, leaderboard)
-        word = "beat" if cmp["margin"] > 0 else "did not beat"
+        word = "scored above" if cmp["margin"] > 0 else "did not score above"
         name = str(ensemble.get("algorithm"))
         what = "The ensemble" if name == "ensemble" else f"The {name} ensemble"
         out.append(f"{what} ({fmt(ensemble['mean'])}) {word} the best single model, "
-                   f"{label(single)} {fmt(single['mean'])} ({fmt(cmp['margin'], signed=True)}, "
-                   f"{'real' if cmp['real'] else 'within noise' if cmp['tested'] else 'not tested'}; "
-                   "its members and weights were chosen without the labels of the folds it was "
-                   "scored on).")
+                   f"{label(single)} {fmt(single['mean'])} ({fmt(cmp['margin'], signed=True)}): "
+                   f"{significance(cmp, fmt)}. Its members and weights were chosen without the labels "
+                   "of the folds it was scored on.")
     return out
 
 

@@ -1,10 +1,15 @@
 """results.json: the machine-readable side of a portfolio entry (what the index reads).
 
-Schema 1, unchanged: ``schema``, ``dlrun_version``, ``created``, ``project``,
+Schema 1: ``schema``, ``dlrun_version``, ``created``, ``project``,
 ``spec``, ``summary`` (``best``, ``baseline``, ``deep``, the bar's row under
-``bar`` and, as it always was, under its algorithm's name, ``margins`` and
-``protocol_matches_reference``), ``reference``, ``leaderboard``,
-``final_model``, ``data_summary``, ``lessons`` and ``files``.
+``bar`` and, as it always was, under its algorithm's name, ``margins``,
+``protocol_matches_reference``, ``protocol_flags`` -- the names of what makes the
+evaluation less than the spec's full protocol: ``quick``, ``partial``, ``raced``,
+``out_of_time``, ``interrupted`` -- and ``evaluation``: the stored evaluation used, its
+``file``, ``created``, what was ``checked`` and the ``flags`` with their sentences),
+``reference``, ``leaderboard``, ``final_model``, ``data_summary``, ``data_profile``
+(:mod:`dlrun.data.profile`; null when the data is not a table), ``lessons`` and ``files``.
+Fields are only ever added.
 """
 
 from __future__ import annotations
@@ -69,11 +74,16 @@ def results_document(ctx, report: Report) -> dict:
             "deep": row_summary(summary["deep"]),
             "margins": margins,
             "protocol_matches_reference": matches,
+            # what makes the evaluation less than the spec's full protocol: names among quick,
+            # partial, raced, out_of_time, interrupted (the index flags them)
+            "protocol_flags": [flag["flag"] for flag in ctx.flags],
+            "evaluation": {**ctx.evaluation, "flags": ctx.flags},
         },
         "reference": reference,
         "leaderboard": ctx.leaderboard,
         "final_model": ctx.final_model,
         "data_summary": ctx.data_summary,
+        "data_profile": ctx.profile,
         "lessons": list(ctx.lessons),
         "files": {
             "readme": README,

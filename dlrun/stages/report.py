@@ -1,8 +1,13 @@
 """Report: refit the winner on all the data, save it, write the portfolio entry.
 
-The final fit is the report's only fit: every other figure (a confusion
-matrix, forecasts, training curves) reads what the evaluation stored of each
-fold (:func:`dlrun.stages.results.out_of_fold`, :func:`stored_extras`)."""
+The report stands on a stored evaluation that matches project.yaml
+(:func:`dlrun.stages.results.stored_evaluation`: it refuses otherwise, naming the
+command to run) and never evaluates anything itself. Besides the final fit, the only
+fits are the explanations' (the final recipe on a few training folds, to measure
+permutation importance on the rows it did not see: :mod:`dlrun.report.explain`);
+every other figure (the diagnostics, forecasts, training curves) reads what the
+evaluation stored of each fold (:func:`dlrun.stages.results.out_of_fold`,
+:func:`stored_extras`)."""
 
 from __future__ import annotations
 
@@ -13,25 +18,40 @@ from dlrun.errors import BadInput
 from dlrun.evaluation.candidates import Candidate, build_estimator
 from dlrun.interrupts import hold_point
 from dlrun.stages.base import RunContext, Stage
-from dlrun.stages.results import candidate_for, load_leaderboard, out_of_fold  # noqa: F401 (re-exported)
+from dlrun.stages.results import (  # noqa: F401 (re-exported)
+    candidate_for,
+    load_leaderboard,
+    out_of_fold,
+    stored_evaluation,
+)
 
 MODEL_FILE = "model/pipeline.skops"
 
 
-def fit_final(candidate: Candidate, context: RunContext):
+def _rows(X, rows):
+    """All of ``X`` (``rows`` None) or those rows of it."""
+    if rows is None:
+        return X
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def fit_final(candidate: Candidate, context: RunContext, rows=None):
+    """The candidate fitted on all the data (or on ``rows`` of it)."""
     from dlrun.evaluation.runner import build_context
 
     dataset = context.dataset
     build_ctx = build_context(dataset, context.spec.metric, context.spec.evaluation.seed)
     pipeline = build_estimator(candidate, build_ctx, dataset.roles, dataset.kind)
+    y = dataset.encoded_target()
     start = time.perf_counter()
-    pipeline.fit(dataset.X, dataset.encoded_target())
+    pipeline.fit(_rows(dataset.X, rows), y if rows is None else y[rows])
     return pipeline, time.perf_counter() - start, candidate.identity(build_ctx)["params"]
 
 
-def fit_final_ensemble(row: dict, context: RunContext):
-    """An ensemble row's final model: each member refitted on all the data, combined with the
-    weights (or the stacker) chosen on every out-of-fold row (:mod:`dlrun.evaluation.ensembles`)."""
+def fit_final_ensemble(row: dict, context: RunContext, rows=None):
+    """An ensemble row's final model: each member refitted on all the data (or on ``rows`` of
+    it), combined with the weights (or the stacker) chosen on every out-of-fold row
+    (:mod:`dlrun.evaluation.ensembles`)."""
     import numpy as np
 
     from dlrun.algorithms.ensemble import STACK, EnsembleModel
@@ -51,8 +71,9 @@ def fit_final_ensemble(row: dict, context: RunContext):
     model = EnsembleModel(members, weights, method, build_ctx.n_classes if build_ctx.classification else 0,
                           np.asarray(stacker["coef"]) if method == STACK else None,
                           np.asarray(stacker["intercept"]) if method == STACK else None, names)
+    y = dataset.encoded_target()
     start = time.perf_counter()
-    model.fit(dataset.X, dataset.encoded_target())
+    model.fit(_rows(dataset.X, rows), y if rows is None else y[rows])
     params = {"method": row.get("method") or method,
               "members": {name: m["weight"] for name, m in zip(names, row["members"], strict=True)}}
     return model, time.perf_counter() - start, params
@@ -112,6 +133,35 @@ def stored_extras(context: RunContext, row: dict, board: dict) -> list:
     return [(fold, stored[key]["extra"]) for fold, key in folds if key in stored]
 
 
+def fold_fitter(row: dict, candidate: Candidate, context: RunContext):
+    """``rows -> model``: the final model's recipe fitted on those rows only (the
+    explanations score it on the rows it did not see); None unless the kind fits a pipeline on
+    rows of a table of named columns."""
+    from dlrun.catalogue import KINDS
+    from dlrun.evaluation.ensembles import is_ensemble_row
+    from dlrun.evaluation.jobs import PipelineFolds
+
+    dataset = context.dataset
+    if not isinstance(KINDS.get(dataset.kind).folds(), PipelineFolds) or not hasattr(dataset.X, "columns") \
+            or len(dataset.X.columns) == 0:
+        return None
+    if is_ensemble_row(row):
+        return lambda rows: fit_final_ensemble(row, context, rows)[0]
+    return lambda rows: fit_final(candidate, context, rows)[0]
+
+
+def plan_folds(context: RunContext) -> list:
+    """The folds of the evaluation's resampling (the plan the stored results were made on:
+    the one `dlrun run` just prepared, else the spec's, quick as the stored evaluation was)."""
+    from dlrun.catalogue import KINDS
+
+    prepared = context.artifacts.get("prepare")
+    if prepared:
+        return list(prepared["plan"].folds)
+    plan = KINDS.get(context.dataset.kind).plan(context.spec, context.dataset, bool(context.options.get("quick")))
+    return list(plan.folds)
+
+
 class ReportStage(Stage):
     name = "report"
 
@@ -122,12 +172,17 @@ class ReportStage(Stage):
         from dlrun.report.entry import write_report
         from dlrun.report.portfolio import refresh_index
 
-        board = context.artifacts.get("evaluate") or load_leaderboard(context)
-        if board is None or not board.get("rows"):
-            # never a silent evaluation: that can be hours of fitting the user did not ask for
-            raise BadInput("this project has no leaderboard to report: it has not been evaluated"
-                           + ("" if board is None else " to a complete row"), field="PROJECT",
-                           hint=f"Run `dlrun evaluate {context.project_dir}` first (or `dlrun run`).")
+        board = context.artifacts.get("evaluate")
+        if board is not None:  # `dlrun run`: the evaluation this process just made
+            if not board.get("rows"):
+                raise BadInput("the evaluation ranked no complete row: there is nothing to report",
+                               field="PROJECT", hint="See the failures above.")
+            used = {"file": "this run's evaluation", "created": board.get("created")}
+        else:  # never a silent evaluation, never another spec's results: refused with the command
+            board, used = stored_evaluation(context)
+        context.options["quick"] = bool((board.get("options") or {}).get("quick"))
+        context.reporter.message(f"reporting the evaluation in {used['file']}"
+                                 + (f", made {used['created']}" if used.get("created") else ""), "info")
         best = board["rows"][0]
         candidate = candidate_for(best, context)
         portfolio = Path(context.options.get("portfolio") or "portfolio")
@@ -166,6 +221,9 @@ class ReportStage(Stage):
             reporter=context.reporter,
             predictions=lambda row: out_of_fold(context, row, board),
             extras=lambda row: stored_extras(context, row, board),
+            fit_on=fold_fitter(best, candidate, context),
+            folds=plan_folds(context),
+            evaluation=used,
         )
         write_report(report, kind.report_sections)  # called (and guarded) with the others
         refresh_index(portfolio)

@@ -247,6 +247,8 @@ def _fresh_plan(context: RunContext, prepared: dict[str, Any]):
 def _row(candidate, grid, plan, metric: str) -> dict[str, Any] | None:
     import numpy as np
 
+    from dlrun.evaluation.metrics import mean_metrics
+
     per_fold = grid.results.get((candidate.name, candidate.view), {})
     if any(f.id not in per_fold for f in plan.folds):
         return None
@@ -257,6 +259,8 @@ def _row(candidate, grid, plan, metric: str) -> dict[str, Any] | None:
         "mean": round(float(np.nanmean(scores)), 6), "std": round(float(np.nanstd(scores)), 6),
         "scores": [round(float(s), 6) for s in scores], "fit_seconds": round(float(np.mean(fit)), 4),
         "n_folds": len(plan.folds), "resampling": f"seed {plan.seed}",
+        # every metric of the task, mean over the folds (as the evaluation's rows carry them)
+        "metrics": mean_metrics([per_fold[f.id]["metrics"] for f in plan.folds]),
     }
 
 
