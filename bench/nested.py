@@ -88,7 +88,24 @@ def one_fold(frame, task, train, test, workdir: Path, only=None) -> tuple[float,
                                for i, step in enumerate(("evaluate", "report", "predict"))}}
 
 
+#: Report sections the nested benchmark leaves out: they explain the chosen model (refitting
+#: it on up to 5 folds for the permutation importance) and take no part in choosing or
+#: fitting it, which is all PyCaret's side does.
+SKIPPED_SECTIONS = ("explanations",)
+
+
+def skip_sections() -> None:
+    from dlrun.catalogue import REPORT_SECTIONS
+    from dlrun.plugins import load_plugins
+
+    load_plugins()
+    for name in SKIPPED_SECTIONS:
+        if name in REPORT_SECTIONS:
+            REPORT_SECTIONS.unregister(name)
+
+
 def bench(name: str, only=None) -> dict:
+    skip_sections()
     frame, task = read(name)
     start = time.perf_counter()
     scores, details = [], []

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pandas as pd
 from click.testing import CliRunner
 
@@ -40,6 +41,7 @@ def test_start_up_paths_never_import_heavy_libraries(tmp_path):
     csv = classification_csv(tmp_path / "data.csv")
     code = f"""
 import sys
+import click
 from click.testing import CliRunner
 from dlrun.cli import main
 runner = CliRunner()
@@ -162,3 +164,55 @@ print(",".join(m for m in ("tensorflow", "keras") if m in sys.modules))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1:] in ([], [""])
+
+
+def test_every_command_help_has_an_example_and_every_option_help():
+    for name, command in main.commands.items():
+        text = CliRunner().invoke(main, [name, "--help"]).output
+        assert "Example" in text, name
+        # each example line is a dlrun command line
+        examples = text.split("Example", 1)[1].split("Options:", 1)[0].splitlines()[1:]
+        assert any(line.strip().startswith(("dlrun ", "cat ")) for line in examples), name
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.opts[-1]} has no help"
+
+
+def test_catalogue_columns_are_aligned():
+    result = CliRunner().invoke(main, ["catalogue"])
+    assert result.exit_code == 0
+    blocks, block = [], []
+    for line in result.output.splitlines():
+        if not line.startswith("  "):  # a block's title
+            if block:
+                blocks.append(block)
+            block = []
+        else:
+            block.append(line)
+    blocks.append(block)
+    assert len(blocks) == 4  # kinds, algorithms, views, metrics
+    for lines in blocks:
+        # the second column starts at the same place on every line of a block
+        starts = {len(line) - len(line[2:].split(None, 1)[1]) if len(line[2:].split(None, 1)) > 1
+                  else None for line in lines}
+        assert len(starts) == 1 and None not in starts, lines
+
+
+def test_tracking_options_take_an_optional_uri(monkeypatch):
+    from dlrun import api
+
+    seen = []
+
+    def fake(project, **kwargs):
+        seen.append((kwargs["mlflow"], kwargs["tensorboard"]))
+        return {"rows": [{"algorithm": "a"}]}
+
+    monkeypatch.setattr(api, "evaluate", fake)
+    for args, expected in {("--mlflow", "--json"): ("", None),
+                           ("--json", "--mlflow"): ("", None),
+                           ("--mlflow", "sqlite:///x.db", "--json"): ("sqlite:///x.db", None),
+                           ("--tensorboard", "tb", "--json"): (None, "tb"),
+                           ("--json",): (None, None)}.items():
+        result = CliRunner().invoke(main, ["evaluate", "p", *args])
+        assert result.exit_code == 0, (args, result.output)
+        assert seen[-1] == expected, args

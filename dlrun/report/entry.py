@@ -67,12 +67,17 @@ def build_report(ctx: ReportContext, kind_sections: KindSections = ()) -> Report
 
 def write_files(entry_dir: Path, report: Report, results: dict) -> Path:
     """Write the figures (removing those of an earlier report), README.md, report.html and,
-    last, results.json."""
+    last, results.json. The report is first kept whole as a dated run under ``runs/``, and
+    the entry's page lists every kept run (:mod:`dlrun.report.portfolio`)."""
+    from dlrun.report.portfolio import RUNS, keep_run, run_summaries, with_history
     from dlrun.report.to_html import render_html
     from dlrun.report.to_markdown import render_markdown
 
     entry_dir = Path(entry_dir)
     entry_dir.mkdir(parents=True, exist_ok=True)
+    run, results, runs = keep_run(entry_dir, report, results)
+    report = with_history(report, runs, run, base=f"{RUNS}/")
+    results = {**results, "runs": run_summaries(runs)}
     files = figure_files(report)
     figure_dir = entry_dir / FIGURES
     if files:

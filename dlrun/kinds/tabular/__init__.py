@@ -59,10 +59,12 @@ class TabularKind(Kind):
         return (f"{summary['rows']} rows, {summary['features']} features ({summary['numeric']} numeric, "
                 f"{summary['categorical']} categorical), {summary['missing_cells']} missing cells")
 
-    def read_inputs(self, bundle, path):
+    def read_inputs(self, bundle, path, *, header=None, keep=()):
+        """New rows: ``header`` (None: detected against the training columns), columns matched
+        by name, ``keep`` columns passed through (:mod:`.predict`)."""
         from dlrun.kinds.tabular.predict import read_new_rows
 
-        return read_new_rows(bundle, path)
+        return read_new_rows(bundle, path, header=header, keep=keep)
 
     def example(self, task: str, rows: int = 60, seed: int = 0):
         """Two numbers (one with missing cells, one on another scale) and a categorical."""

@@ -61,12 +61,14 @@ def _power(roles):
     return _column_transformer(roles, PowerTransformer(method="yeo-johnson"))
 
 
-# every view: a monotone transform of each numeric column (one-hot columns are the same)
-RAW = ViewInfo("raw", _raw, KIND, (TABLE,), {"rescales": False, "monotone": True},
+# every view: a monotone transform of each numeric column (one-hot columns are the same);
+# raw, standardize and normalize a positive affine one
+RAW = ViewInfo("raw", _raw, KIND, (TABLE,), {"rescales": False, "monotone": True, "affine": True},
                "imputation and one-hot encoding only", rank=0)
 STANDARDIZE = ViewInfo("standardize", _standardize, KIND, (TABLE,),
-                       {"rescales": True, "monotone": True}, "zero mean, unit variance", rank=1)
-NORMALIZE = ViewInfo("normalize", _normalize, KIND, (TABLE,), {"rescales": True, "monotone": True},
+                       {"rescales": True, "monotone": True, "affine": True}, "zero mean, unit variance", rank=1)
+NORMALIZE = ViewInfo("normalize", _normalize, KIND, (TABLE,), {"rescales": True, "monotone": True, "affine": True},
                      "min-max scaling to [0, 1]", rank=2)
-POWER = ViewInfo("power", _power, KIND, (TABLE,), {"rescales": True, "monotone": True},
+POWER = ViewInfo("power", _power, KIND, (TABLE,), {"rescales": True, "monotone": True,
+                                                              "affine": False},
                  "Yeo-Johnson power transform, then standardized", rank=3)

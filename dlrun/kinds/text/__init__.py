@@ -126,10 +126,12 @@ class TextKind(Kind):
                 f"{lengths.get('min', '?')} to {lengths.get('max', '?')}), "
                 f"{len(summary.get('classes') or {})} classes")
 
-    def read_inputs(self, bundle, path):
+    def read_inputs(self, bundle, path, *, keep=()):
+        """Documents: a folder or file of them, or a column of a table (``keep``: columns of
+        that table passed through, first)."""
         from dlrun.kinds.text.predict import read_documents_for_model
 
-        return read_documents_for_model(bundle, path)
+        return read_documents_for_model(bundle, path, keep=keep)
 
     def predict_hint(self) -> str:
         return "new-documents/"

@@ -5,7 +5,8 @@ CSV/Parquet file with a text column.
   are ignored), one prediction per file, named by its path in the folder;
 * a **CSV/Parquet** file: the column the model was trained on (``text.column``) when
   the file has it, else the string column with the longest values; one prediction per
-  row, in file order.
+  row, in file order; ``keep`` names columns of the file passed through to the output
+  (identifiers), first.
 
 Files are decoded as in training (UTF-8, else Windows-1252/Latin-1; a file that is not
 text is named).
@@ -31,11 +32,15 @@ def _view(bundle):
     return view
 
 
-def read_documents_for_model(bundle, path) -> np.ndarray:
+def read_documents_for_model(bundle, path, keep=()) -> np.ndarray:
     view = _view(bundle)
     path = Path(path)
+    keep = list(dict.fromkeys(keep or ()))
     if not path.exists():
         raise DataError(f"{path} does not exist", field=FIELD)
+    if keep and (path.is_dir() or path.suffix.lower() in TEXT_SUFFIXES):
+        raise DataError("--keep names columns of a CSV/Parquet file of documents; a folder or a "
+                        ".txt file has none (each prediction is named by its file)", field="--keep")
     if path.is_dir():
         files = list_documents(path)
         if not files:
@@ -44,8 +49,8 @@ def read_documents_for_model(bundle, path) -> np.ndarray:
                       [f.relative_to(path).as_posix() for f in files])
     if path.suffix.lower() in TEXT_SUFFIXES:
         return _named([read_document(path, FIELD)], [path.name])
-    frame = _read_table(path)
     column = getattr(view, "column", None)
+    frame = _read_table(path, {column, bundle.get("target"), *keep} - {None})
     if column not in frame.columns:
         target = bundle.get("target")
         column = longest_text_column(frame, exclude={target})
@@ -53,7 +58,16 @@ def read_documents_for_model(bundle, path) -> np.ndarray:
             raise DataError(f"{path.name} has no column of text", field=FIELD,
                             hint="Give a CSV/Parquet file with the documents in a column, or a folder "
                                  "of .txt files.")
-    return as_documents(frame[column].tolist())
+    absent = [c for c in keep if c not in frame.columns]
+    if absent:
+        raise DataError(f"column(s) {', '.join(absent)} not in {path.name}; its columns: "
+                        f"{', '.join(map(str, frame.columns))}", field="--keep")
+    documents = as_documents(frame[column].tolist())
+    if not keep:
+        return documents
+    out = documents.view(Documents)
+    out.attrs = {"passthrough": frame[keep].reset_index(drop=True), "notes": []}
+    return out
 
 
 def _named(documents: list[str], names: list[str]) -> np.ndarray:
@@ -62,7 +76,9 @@ def _named(documents: list[str], names: list[str]) -> np.ndarray:
     return out
 
 
-def _read_table(path: Path):
+def _read_table(path: Path, names: set[str] = frozenset()):
+    """The table's columns; a first row the sniffer took for data but that holds one of
+    ``names`` (the model's text column, the target, the --keep columns) is the header."""
     import pandas as pd
 
     from dlrun.data.sniff import format_from_suffix, sniff_csv
@@ -85,8 +101,13 @@ def _read_table(path: Path):
                     break
                 except UnicodeDecodeError:
                     continue
-            if not info.header:
-                frame.columns = list(info.columns)
+            if frame is not None and not info.header:
+                first = [str(v).strip() for v in frame.iloc[0]] if len(frame) else []
+                if names & set(first):  # all-text columns: the sniffer cannot tell a header
+                    frame = frame.iloc[1:].reset_index(drop=True)
+                    frame.columns = first
+                else:
+                    frame.columns = list(info.columns)
         else:
             raise DataError(f"{path.name}: give a folder of .txt files, a .txt file, or a CSV or "
                             "Parquet file with a text column", field=FIELD)
