@@ -173,3 +173,32 @@ def test_pima_rows_with_a_header_and_an_id(shared_file, tmp_path):
     assert list(out.columns) == ["id", "prediction", "p_0", "p_1"] and len(out) == 20
     assert out["id"].tolist() == [f"p{i}" for i in range(20)]
     assert (out["prediction"] == rows["diabetes"]).mean() > 0.6
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_an_entry_whose_winner_is_the_tabular_mlp_is_written_and_predicts(tmp_path, task):
+    """The tabular MLP has no native .keras form: the report saves it in the safe model file
+    alone, and predict uses it (a report whose winner it was used to fail on saving)."""
+    from tests.helpers import regression_csv
+
+    make = classification_csv if task == "classification" else regression_csv
+    data = make(tmp_path / "data.csv", n=90)
+    target = "label" if task == "classification" else "y"
+    if task == "regression":
+        target = pd.read_csv(data).columns[-1]
+    project = write_project(tmp_path, "net", {"source": "../data.csv", "target": target},
+                            task=task, metric="accuracy" if task == "classification" else "mae",
+                            views=["raw"], evaluation={"folds": 2, "repeats": 1, "seed": 1},
+                            params={"mlp": {"epochs": 3, "members": 2}})
+    api.evaluate(project, only=["mlp"])
+    entry = api.report(project, portfolio=tmp_path / "portfolio")
+    assert (entry / "model").is_dir() and not (entry / "model" / "net.keras").exists()
+    new = pd.read_csv(data).drop(columns=[target]).head(7)
+    new.to_csv(tmp_path / "new.csv", index=False)
+    predicted = api.predict(entry, tmp_path / "new.csv", tmp_path / "out.csv")
+    assert len(predicted) == 7
+    if task == "classification":
+        probabilities = predicted[[c for c in predicted.columns if c.startswith("p_")]]
+        assert np.allclose(probabilities.sum(axis=1), 1.0)
+    else:
+        assert np.isfinite(predicted["prediction"].astype(float)).all()

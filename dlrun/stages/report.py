@@ -89,7 +89,7 @@ def save_model(entry_dir: Path, pipeline, candidate: Candidate, context: RunCont
     metadata["project_dir"] = str(context.project_dir)
     files = save(entry_dir, pipeline, metadata)
     model = pipeline.named_steps["model"]
-    if hasattr(model, "save_native") and not any(f.endswith(".keras") for f in files):
+    if callable(getattr(model, "save_native", None)) and not any(f.endswith(".keras") for f in files):
         model.save_native(entry_dir / "model" / "net.keras")  # the MLP's NumPy weights as Keras
         files.append("model/net.keras")
     return files

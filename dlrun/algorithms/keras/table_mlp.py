@@ -214,6 +214,10 @@ class _TabularBody:
         X = transform_inputs(self.inputs_, self._prepare_x(X))
         return forward_numpy(self.params_, self.masks_, self.spec_, X)
 
+    #: No native .keras file: the members, embeddings and input transforms are evaluated by
+    #: NumPy (:func:`forward_numpy`); the entry's safe model file is the net's one format.
+    save_native = None
+
     def __getstate__(self):
         return self.__dict__.copy()  # NumPy arrays: no TensorFlow needed to load or predict
 
