@@ -131,25 +131,20 @@ def _read_csv(path: Path, data: DataSpec) -> pd.DataFrame:
         keep, sampled_from = _sample_lines(path, data.sample, header=bool(data.header))
         if keep is not None:
             kwargs["skiprows"] = lambda i, keep=keep: i not in keep
-    frame = None
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            frame = pd.read_csv(path, encoding=encoding, **kwargs)
-            break
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise DataError(f"{path} is empty", field="data.source") from None
-        except pd.errors.ParserError as err:
-            if "out of memory" in str(err).lower():
-                raise MemoryError(str(err)) from None
-            raise DataError(
-                f"{path} cannot be read as CSV with delimiter {data.delimiter!r}: {_first_line(err)}.",
-                field="data.delimiter",
-                hint="Check data.delimiter, or look for rows with extra fields.",
-            ) from None
-        except OSError as err:
-            raise DataError(f"{path} cannot be read: {err.strerror or err}", field="data.source") from None
+    try:
+        frame = read_csv_text(path, kwargs)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty", field="data.source") from None
+    except pd.errors.ParserError as err:
+        if "out of memory" in str(err).lower():
+            raise MemoryError(str(err)) from None
+        raise DataError(
+            f"{path} cannot be read as CSV with delimiter {data.delimiter!r}: {_first_line(err)}.",
+            field="data.delimiter",
+            hint="Check data.delimiter, or look for rows with extra fields.",
+        ) from None
+    except OSError as err:
+        raise DataError(f"{path} cannot be read: {err.strerror or err}", field="data.source") from None
     if frame is None:
         raise DataError(f"{path} is not a text file", field="data.source")
     # a line holding only delimiters / blanks is not a row
@@ -366,3 +361,14 @@ def check_finite(values: pd.Series, field: str, what: str) -> None:
         hint="Replace them with empty cells (read as missing) or with usable numbers, or list the "
              "column under data.drop.",
     )
+
+
+def read_csv_text(path, kwargs: dict[str, Any]) -> pd.DataFrame | None:
+    """``pd.read_csv`` of a text file in UTF-8 (a BOM allowed), else Latin-1; None when
+    neither decodes it. Parsing errors are the caller's to name."""
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            return pd.read_csv(path, encoding=encoding, **kwargs)
+        except UnicodeDecodeError:
+            continue
+    return None

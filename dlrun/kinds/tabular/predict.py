@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dlrun.data.sources import check_finite
+from dlrun.data.sources import check_finite, read_csv_text
 from dlrun.errors import DataError
 
 #: ``X.attrs`` keys read (and removed) by :func:`dlrun.predict.predict_file`.
@@ -90,22 +90,17 @@ def _read_cells(path: Path, data) -> pd.DataFrame:
                                   na_values=[], skip_blank_lines=True, quotechar='"')
     if sep != r"\s+":
         kwargs["skipinitialspace"] = True
-    frame = None
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            frame = pd.read_csv(path, encoding=encoding, **kwargs)
-            break
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise DataError(f"{path.name} is empty", field="--data") from None
-        except pd.errors.ParserError as err:
-            line = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-            raise DataError(f"{path.name} cannot be read as CSV with the training file's delimiter "
-                            f"{data.delimiter!r}: {line}", field="--data",
-                            hint="Look for rows with extra fields.") from None
-        except OSError as err:
-            raise DataError(f"{path.name} cannot be read: {err.strerror or err}", field="--data") from None
+    try:
+        frame = read_csv_text(path, kwargs)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path.name} is empty", field="--data") from None
+    except pd.errors.ParserError as err:
+        line = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise DataError(f"{path.name} cannot be read as CSV with the training file's delimiter "
+                        f"{data.delimiter!r}: {line}", field="--data",
+                        hint="Look for rows with extra fields.") from None
+    except OSError as err:
+        raise DataError(f"{path.name} cannot be read: {err.strerror or err}", field="--data") from None
     if frame is None:
         raise DataError(f"{path.name} is not a text file", field="--data")
     frame = frame.fillna("")  # short rows
