@@ -57,6 +57,13 @@ class KerasEstimator(BaseEstimator):
         return np.asarray(X, dtype=np.float32)
 
     # -- training: the trainer's --------------------------------------------------
+    def start_backend(self) -> None:
+        """Import and configure TensorFlow. It is the process's start-up, paid once whatever
+        fits next, so the evaluation calls this before it starts a fit's clock."""
+        from dlrun.algorithms.keras.backend import tf_and_keras
+
+        tf_and_keras()
+
     def fit(self, X, y):
         return self.trainer.fit(self, X, y)
 
