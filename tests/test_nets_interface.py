@@ -43,7 +43,7 @@ def tabular_training(learning_rate: float) -> dict:
 
 #: every net's parameters and defaults, in signature order: the catalogue shows and tunes these
 DEFAULTS = {
-    TabularMLPClassifier: dict(**TABULAR, **tabular_training(2e-3)),
+    TabularMLPClassifier: dict(**{**TABULAR, "dropout": 0.15}, **tabular_training(2e-3)),
     TabularMLPRegressor: dict(**TABULAR, **tabular_training(5e-3)),
     MLPClassifier: dict(hidden=(64, 32), dropout=0.2, **MLP_TRAINING),
     MLPRegressor: dict(hidden=(64, 32), dropout=0.2, **MLP_TRAINING),

@@ -520,7 +520,7 @@ XGBOOST = AlgorithmInfo("xgboost", _boosting, BOTH, (TABLE, SEQUENCE, SPARSE), r
 # the tabular MLP scales its inputs robustly on the training fold: invariant to positive
 # affine maps of a column (fitted once for raw, standardize and normalize)
 MLP = AlgorithmInfo("mlp", _mlp, BOTH, (TABLE, SEQUENCE, SPARSE), rank=80, role=NET, slow=True,
-                    signature=_mlp_class, version=3,  # 2: the tabular MLP on tables; 3: smaller batches on small data
+                    signature=_mlp_class, version=4,  # 2: the tabular MLP on tables; 3: smaller batches on small data; 4: dropout for classes
                     invariances=frozenset({"affine"}),
                     trusted_types=("dlrun.algorithms.keras.sparse.SparseMLPClassifier",
                                    "dlrun.algorithms.keras.sparse.SparseMLPRegressor",
