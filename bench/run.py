@@ -141,7 +141,7 @@ def bench_nets(names: list[str], runs: int, scratch: Path, quick: bool = False) 
             boards.append(board)
         best = {}
         for row in boards[-1]["rows"]:
-            best.setdefault(row["algorithm"], f"{row['view']} {row['mean']:.4f}")
+            best.setdefault(row["algorithm"], f"{row['view']} {row['mean']:.4f} ± {row.get('std', 0.0):.4f}")
         out[name] = {"mlp_fit_s": median(mlp), "xgboost_fit_s": median(xgb),
                      "ratio": round(statistics.median(m / x for m, x in zip(mlp, xgb, strict=True)), 2),
                      "best_mlp": best.get("mlp"), "best_xgboost": best.get("xgboost"),
