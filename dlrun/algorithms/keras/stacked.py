@@ -43,8 +43,9 @@ Keras' optimizer keeps its moments in variables of a fixed shape, which compacti
 cannot shrink. Their update, and the dropout masks, are each one XLA-compiled
 computation (``jit_compile``): op by op, their dozens of element-wise passes over every
 parameter (or every hidden unit) of the stack cost more than the matrix products
-(wheat-seeds, 60 folds with dropout: 0.29 s -> 0.16 s a fold once compiled). The loop also records each fold's curves (per epoch: mean training
-loss, validation loss, validation metric).
+(wheat-seeds, 60 folds with dropout: 0.29 s -> 0.16 s a fold once compiled). The loop
+also records each fold's curves (per epoch: mean training loss, validation loss,
+validation metric).
 
 A single fit (the final model) is the same code with F = 1. The trained weights
 come back as NumPy arrays per fold: prediction is a few array operations in NumPy

@@ -189,7 +189,6 @@ class StackedTrainer(Trainer):
         return net
 
     def fit_many(self, net, Xs, ys, seeds=None) -> list[Any]:
-        from dlrun.algorithms.keras.backend import tf_and_keras
         from dlrun.algorithms.keras.stacked import FoldData, fold_seed, train_stacked
 
         classification = net._classifier
@@ -212,7 +211,7 @@ class StackedTrainer(Trainer):
             folds.append(FoldData(x_tr, y_tr, x_val, y_val, layout, seed, batch))
             copies.append(est)
         spec = net._graph_spec(outputs)
-        tf_and_keras()  # importing TensorFlow is the process's start-up, not this fit's time
+        net.start_backend()  # TensorFlow's import is the process's start-up, not this fit's time
         start = time.perf_counter()
         nets = train_stacked(folds, spec)
         seconds = (time.perf_counter() - start) / len(copies)
